@@ -1,0 +1,25 @@
+# The two commands: `make run` (the demo, nothing to install) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench bench-ingest bench-dashboard freeze clean-data
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	DEMO_MODE=1 $(BIN)/python launcher.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+freeze: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable
+
+clean-data:
+	rm -rf var

@@ -1,0 +1,167 @@
+"""Who is logged in, and the guard in front of every route.
+
+Flask-Login keeps the session; ``/login`` and ``/logout`` are plain Flask routes so that signing in
+works before any Dash JavaScript loads. The guard answers 401 to anonymous requests for Dash's
+endpoints and the API, and redirects anonymous page requests to ``/login``.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import urlparse
+
+from flask import Flask, Response, abort, jsonify, redirect, render_template_string, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+import config
+from data import passwords, users
+from data.db import Database, DatabaseUnavailable
+from data.scope import Scope
+
+log = logging.getLogger(__name__)
+
+# Reachable without a session: the login page itself and static files that hold no data.
+PUBLIC_PREFIXES = ("/login", "/logout", "/healthz", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
+# Answer 401 rather than redirect: these are called by scripts, not navigated to.
+API_PREFIXES = ("/_dash-", "/api/", "/_reload-hash")
+
+ROLE_RANK = {"viewer": 0, "dealer": 1, "manager": 2, "engineer": 2, "admin": 3}
+
+
+class SessionUser(UserMixin):
+    """The logged-in user as the web app sees it."""
+
+    def __init__(self, user: users.User):
+        self.user = user
+        self.id = str(user.id)
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+    @property
+    def scope(self) -> Scope:
+        dealer = self.user.dealer_id if self.user.role == "dealer" else None
+        return Scope(role=self.user.role, user_id=self.user.id, dealer_id=dealer)
+
+
+def current_scope() -> Scope:
+    """The logged-in user's scope; aborts with 401 when nobody is. Every callback starts here."""
+    if not current_user or not current_user.is_authenticated:
+        abort(401)
+    return current_user.scope
+
+
+def has_role(*roles: str) -> bool:
+    return bool(current_user and current_user.is_authenticated and current_user.role in roles)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would hand our login page to a phishing site."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def init(server: Flask, db: Database, settings: config.Settings) -> None:
+    manager = LoginManager()
+    manager.init_app(server)
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def load_user(user_id: str):
+        try:
+            user = users.get(db, int(user_id))
+        except (ValueError, DatabaseUnavailable):
+            return None
+        if user is None or not user.is_active or (user.is_demo and not settings.demo_mode):
+            return None
+        return SessionUser(user)
+
+    @server.before_request
+    def guard():
+        path = request.path
+        if path.startswith(PUBLIC_PREFIXES):
+            return None
+        if current_user.is_authenticated:
+            return None
+        if path.startswith(API_PREFIXES):
+            return jsonify(error="authentication required"), 401
+        return redirect(url_for("login", next=request.full_path.rstrip("?")))
+
+    @server.route("/healthz")
+    def healthz():
+        try:
+            db.check()
+        except DatabaseUnavailable as exc:
+            return jsonify(status="unavailable", error=str(exc)), 503
+        return jsonify(status="ok")
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login():
+        if request.method == "GET":
+            if current_user.is_authenticated:
+                return redirect(_safe_next(request.args.get("next")))
+            return _login_page(settings)
+        return _attempt_login(db, settings)
+
+    @server.route("/logout")
+    def logout():
+        logout_user()
+        session.clear()
+        return redirect(url_for("login"))
+
+    @server.errorhandler(DatabaseUnavailable)
+    def database_down(exc):
+        log.error("%s", exc)
+        return Response("The database is unavailable right now; try again in a minute.", 503)
+
+
+def _attempt_login(db: Database, settings: config.Settings):
+    if request.form.get("csrf") != session.get("login_csrf"):
+        return _login_page(settings, "Your sign-in form expired; please try again.", 400)
+    username = (request.form.get("username") or "").strip().lower()
+    password = request.form.get("password") or ""
+    addr = request.remote_addr
+    if users.recent_failures(db, username, addr, settings.login_lockout_minutes) >= settings.login_max_failures:
+        log.warning("login throttled for %r from %s", username, addr)
+        return _login_page(settings, f"Too many failed sign-ins. Try again in {settings.login_lockout_minutes} "
+                                     "minutes.", 429)
+    user = users.find(db, username) if username else None
+    if user is None or not passwords.verify(user.password_hash, password):
+        users.record_failure(db, username, addr)
+        return _login_page(settings, "Wrong username or password.", 401)
+    if not user.is_active:
+        return _login_page(settings, "This account is disabled; ask an administrator.", 403)
+    if user.is_demo and not settings.demo_mode:
+        return _login_page(settings, "Demo accounts work only in demo mode.", 403)
+    users.clear_failures(db, username)
+    users.record_login(db, user.id)
+    session.clear()  # a fresh session on sign-in, so a planted session id is worthless
+    login_user(SessionUser(user))
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _login_page(settings: config.Settings, error: str | None = None, status: int = 200):
+    session["login_csrf"] = session.get("login_csrf") or secrets.token_urlsafe(24)
+    html = render_template_string(LOGIN_TEMPLATE, error=error, csrf=session["login_csrf"],
+                                  demo=settings.demo_mode, next=request.args.get("next", ""))
+    return Response(html, status=status)
+
+
+LOGIN_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Battery Fleet Monitor</title><link rel="stylesheet" href="/assets/login.css"></head>
+<body class="login-body"><main class="login-card">
+<h1>Battery Fleet Monitor</h1><p class="login-sub">Sign in to the fleet dashboard</p>
+{% if error %}<p class="login-error" role="alert">{{ error }}</p>{% endif %}
+<form method="post" action="/login{% if next %}?next={{ next|urlencode }}{% endif %}">
+<input type="hidden" name="csrf" value="{{ csrf }}">
+<label for="username">Username</label><input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button id="login-submit" type="submit">Sign in</button></form>
+{% if demo %}<p class="login-demo">Demo mode: admin, manager, engineer, viewer, dealer1, dealer2 — password <code>demo</code></p>{% endif %}
+</main></body></html>"""

@@ -1,0 +1,1 @@
+"""Pure builders: data in, layout pieces and figures out. No queries here."""

@@ -1,0 +1,136 @@
+"""Hourly and daily battery rollups: one way to read them in both storage modes, and the
+plain-PostgreSQL refresh that recomputes only the buckets new rows touched.
+
+In TimescaleDB mode ``telemetry.battery_hourly``/``battery_daily`` are continuous aggregates kept
+by TimescaleDB's policies (real-time aggregation on); in plain mode they are tables of the same
+names and columns that ``refresh_touched`` keeps. Readers never need to know which.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from data import storage
+from data.db import Database, text
+
+# date_bin with a midnight-UTC origin gives the same buckets as time_bucket, in any session time zone.
+_ORIGIN = "TIMESTAMPTZ '2000-01-03 00:00:00+00'"
+
+_HOURLY_REFRESH = """
+INSERT INTO telemetry.battery_hourly AS h
+SELECT t.bucket, t.device_id,
+       avg(r.soc), min(r.soc), max(r.soc),
+       avg(r.voltage), min(r.voltage), max(r.voltage),
+       avg(r.current), avg(r.temperature), max(r.temperature),
+       max(r.charge_cycle), avg(r.soh), count(*)
+FROM unnest(CAST(:devices AS text[]), CAST(:buckets AS timestamptz[])) AS t(device_id, bucket)
+JOIN telemetry.battery_readings r
+  ON r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 hour'
+GROUP BY t.bucket, t.device_id
+ON CONFLICT (device_id, bucket) DO UPDATE SET
+  avg_soc = EXCLUDED.avg_soc, min_soc = EXCLUDED.min_soc, max_soc = EXCLUDED.max_soc,
+  avg_voltage = EXCLUDED.avg_voltage, min_voltage = EXCLUDED.min_voltage, max_voltage = EXCLUDED.max_voltage,
+  avg_current = EXCLUDED.avg_current, avg_temp = EXCLUDED.avg_temp, max_temp = EXCLUDED.max_temp,
+  charge_cycle = EXCLUDED.charge_cycle, avg_soh = EXCLUDED.avg_soh, reading_count = EXCLUDED.reading_count
+"""
+
+_DAILY_REFRESH = """
+INSERT INTO telemetry.battery_daily AS d
+SELECT t.bucket, t.device_id,
+       avg(r.soc), min(r.soc), max(r.soc),
+       avg(r.voltage), avg(r.current),
+       avg(r.temperature), max(r.temperature),
+       max(r.charge_cycle), min(r.soh), count(*)
+FROM unnest(CAST(:devices AS text[]), CAST(:buckets AS timestamptz[])) AS t(device_id, bucket)
+JOIN telemetry.battery_readings r
+  ON r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 day'
+GROUP BY t.bucket, t.device_id
+ON CONFLICT (device_id, bucket) DO UPDATE SET
+  avg_soc = EXCLUDED.avg_soc, min_soc = EXCLUDED.min_soc, max_soc = EXCLUDED.max_soc,
+  avg_voltage = EXCLUDED.avg_voltage, avg_current = EXCLUDED.avg_current,
+  avg_temp = EXCLUDED.avg_temp, max_temp = EXCLUDED.max_temp,
+  charge_cycle = EXCLUDED.charge_cycle, min_soh = EXCLUDED.min_soh, reading_count = EXCLUDED.reading_count
+"""
+
+_TOUCHED = f"""
+SELECT DISTINCT device_id, date_bin(INTERVAL '{{width}}', time, {_ORIGIN}) AS bucket
+FROM unnest(CAST(:devices AS text[]), CAST(:times AS timestamptz[])) AS n(device_id, time)
+"""
+
+
+def refresh_touched(conn: Connection, readings: Iterable[tuple[str, datetime]]) -> int:
+    """Recompute the hourly and daily buckets that the given (device_id, time) pairs fall in.
+
+    Call it in the transaction that wrote the rows. A no-op in TimescaleDB mode, where the
+    continuous aggregates are kept by TimescaleDB. Returns the number of hourly buckets refreshed.
+    """
+    if storage.current(conn) == storage.TIMESCALEDB:
+        return 0
+    pairs = list(readings)
+    if not pairs:
+        return 0
+    devices = [d for d, _ in pairs]
+    times = [t for _, t in pairs]
+    refreshed = 0
+    for width, refresh in (("1 hour", _HOURLY_REFRESH), ("1 day", _DAILY_REFRESH)):
+        rows = conn.execute(text(_TOUCHED.format(width=width)), {"devices": devices, "times": times}).all()
+        result = conn.execute(
+            text(refresh), {"devices": [r.device_id for r in rows], "buckets": [r.bucket for r in rows]}
+        )
+        if width == "1 hour":
+            refreshed = result.rowcount
+    return refreshed
+
+
+def refresh_range(db: Database, start: datetime, end: datetime) -> int:
+    """Recompute every bucket with readings between ``start`` and ``end`` (seeding, repair)."""
+    if db.storage_mode == storage.TIMESCALEDB:
+        with db.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            for view in ("telemetry.battery_hourly", "telemetry.battery_daily"):
+                conn.execute(text(f"CALL refresh_continuous_aggregate('{view}', CAST(:s AS timestamptz), "
+                                  "CAST(:e AS timestamptz))"), {"s": start, "e": end})
+        return 0
+    with db.transaction() as conn:
+        rows = conn.execute(text(
+            f"SELECT DISTINCT device_id, date_bin(INTERVAL '1 hour', time, {_ORIGIN}) AS t "
+            "FROM telemetry.battery_readings WHERE time >= :s AND time < :e"), {"s": start, "e": end}).all()
+        return refresh_touched(conn, [(r.device_id, r.t) for r in rows])
+
+
+# Which relation serves a range: raw readings for short ranges, rollups for long ones.
+RESOLUTIONS = {"raw": "telemetry.battery_readings", "hour": "telemetry.battery_hourly",
+               "day": "telemetry.battery_daily"}
+
+
+def resolution_for(span_hours: float) -> str:
+    if span_hours <= 24:
+        return "raw"
+    if span_hours <= 24 * 31:
+        return "hour"
+    return "day"
+
+
+def read_series(db: Database, device_ids: list[str], start: datetime, end: datetime,
+                resolution: str) -> pd.DataFrame:
+    """SOC, voltage, current and temperature of ``device_ids`` between ``start`` and ``end``.
+
+    Columns are the same at every resolution: time, device_id, soc, voltage, current, temperature,
+    soh, charge_cycle (rollups give bucket averages). The caller has already scoped ``device_ids``.
+    """
+    if resolution == "raw":
+        sql = """SELECT time, device_id, soc, voltage, current, temperature, soh, charge_cycle
+                 FROM telemetry.battery_readings
+                 WHERE device_id = ANY(:ids) AND time >= :start AND time < :end ORDER BY device_id, time"""
+    else:
+        relation = RESOLUTIONS[resolution]
+        soh = "avg_soh" if resolution == "hour" else "min_soh"
+        sql = f"""SELECT bucket AS time, device_id, avg_soc AS soc, avg_voltage AS voltage,
+                         avg_current AS current, avg_temp AS temperature, {soh} AS soh, charge_cycle
+                  FROM {relation}
+                  WHERE device_id = ANY(:ids) AND bucket >= :start AND bucket < :end
+                  ORDER BY device_id, bucket"""
+    return db.frame(sql, ids=list(device_ids), start=start, end=end)

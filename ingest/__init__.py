@@ -1,0 +1,1 @@
+"""Getting telemetry in: the worker, its sources, validation, storage, alerts. Never imports dash."""

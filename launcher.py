@@ -1,0 +1,112 @@
+"""``make run``: the whole product on one machine with nothing to install.
+
+Starts (or attaches to) the embedded PostgreSQL under ./var, migrates, seeds the demo fleet and
+users, then runs the web app (gunicorn) and the ingest worker until Ctrl-C, which stops every
+process this launcher started. The embedded server stops when its last user exits.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import config
+from data import demo, migrate
+from data.db import Database, DatabaseUnavailable, resolve_url
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_for_http(url: str, procs: list[subprocess.Popen], timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def _banner(settings: config.Settings) -> str:
+    users = ", ".join(name if not dealer else f"{name} ({dealer})" for name, _, dealer, _ in demo.DEMO_USERS)
+    return (
+        f"\n  Battery Fleet Monitor is running: http://{settings.host}:{settings.port}\n"
+        f"  Demo logins, password \"{demo.DEMO_PASSWORD}\": {users}\n"
+        f"  Data: {'DATABASE_URL' if settings.database_url else settings.data_dir}   Ctrl-C stops everything.\n"
+    )
+
+
+def main() -> int:
+    config.set_env("DEMO_MODE", os.environ.get("DEMO_MODE", "1"))
+    try:
+        settings = config.get()
+        if not _port_free(settings.host, settings.port):
+            raise config.ConfigError(f"port {settings.port} on {settings.host} is in use (another `make run`?); "
+                                     "set PORT to run a second copy")
+        started = time.monotonic()
+        url = resolve_url(settings)
+        migrate.upgrade(url)
+        db = Database(url)
+        demo.seed_registry(db, demo.fleet())
+        demo.seed_users(db)
+        db.dispose()
+    except (config.ConfigError, DatabaseUnavailable) as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
+    print(f"database ready in {time.monotonic() - started:.1f}s", flush=True)
+
+    # Children reach the embedded server through its socket; only this process holds a server handle.
+    env = dict(os.environ, DATABASE_URL=url, DEMO_MODE="1")
+    python = sys.executable
+    procs = [
+        subprocess.Popen([python, "-m", "gunicorn", "app:server", "--bind", f"{settings.host}:{settings.port}",
+                          "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--timeout", "60",
+                          "--log-level", "warning"], env=env, cwd=config.ROOT),
+        subprocess.Popen([python, "-m", "ingest"], env=env, cwd=config.ROOT),
+    ]
+
+    def stop(*_):
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    try:
+        if not _wait_for_http(f"http://{settings.host}:{settings.port}/healthz", procs):
+            print("make run: the web app did not start; see the messages above", file=sys.stderr)
+            stop()
+            return 1
+        print(_banner(settings), flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("make run: a process exited; stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+        return 0
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
