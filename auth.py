@@ -121,7 +121,8 @@ def init(server: Flask, db: Database, settings: config.Settings) -> None:
 
 
 def _attempt_login(db: Database, settings: config.Settings):
-    if request.form.get("csrf") != session.get("login_csrf"):
+    expected, sent = session.get("login_csrf") or "", request.form.get("csrf") or ""
+    if not expected or not secrets.compare_digest(expected, sent):
         return _login_page(settings, "Your sign-in form expired; please try again.", 400)
     username = (request.form.get("username") or "").strip().lower()
     password = request.form.get("password") or ""

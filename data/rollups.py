@@ -96,9 +96,9 @@ def refresh_range(db: Database, start: datetime, end: datetime) -> int:
         return 0
     with db.transaction() as conn:
         rows = conn.execute(text(
-            f"SELECT DISTINCT device_id, date_bin(INTERVAL '1 hour', time, {_ORIGIN}) AS t "
+            f"SELECT DISTINCT device_id, date_bin(INTERVAL '1 hour', time, {_ORIGIN}) AS at "
             "FROM telemetry.battery_readings WHERE time >= :s AND time < :e"), {"s": start, "e": end}).all()
-        return refresh_touched(conn, [(r.device_id, r.t) for r in rows])
+        return refresh_touched(conn, [(r.device_id, r.at) for r in rows])
 
 
 # Which relation serves a range: raw readings for short ranges, rollups for long ones.

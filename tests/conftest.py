@@ -1,0 +1,128 @@
+"""Fixtures: a real PostgreSQL (the embedded one, or TEST_DATABASE_URL), migrated per storage mode.
+
+The suite makes its own databases on that server (bfm_test_<mode>), so it never touches the
+demo's data. With TEST_DATABASE_URL pointing at a TimescaleDB server, every data test runs in
+both modes; without it, TimescaleDB tests skip and say why.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+# The app module builds itself at import: give it demo mode and the test database first.
+os.environ["DEMO_MODE"] = "1"
+os.environ.pop("SECRET_KEY", None)
+
+import config  # noqa: E402
+from data import db as database  # noqa: E402
+from data import demo, embedded, migrate, storage  # noqa: E402
+
+TIMESCALE_SKIP = ("TimescaleDB not available: set TEST_DATABASE_URL to a PostgreSQL server with the "
+                  "timescaledb extension preloaded to run these tests")
+
+
+def _server_url() -> str:
+    settings = config.get()
+    if settings.test_database_url:
+        return database.resolve_url(config.load({"DATABASE_URL": settings.test_database_url, "DEMO_MODE": "1"}))
+    return embedded.url(settings.data_dir)
+
+
+def _fresh_database(name: str, mode: str) -> str:
+    url = database.ensure_database(_server_url(), name, drop_first=True)
+    os.environ["STORAGE_MODE"] = mode
+    config.reset()
+    try:
+        migrate.upgrade(url)
+    finally:
+        os.environ.pop("STORAGE_MODE", None)
+        config.reset()
+    return url
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+def timescale_available(server_url) -> bool:
+    db = database.Database(server_url)
+    try:
+        with db.connect() as conn:
+            return storage.timescaledb_available(conn)
+    finally:
+        db.dispose()
+
+
+def _mode_db(request, mode: str, timescale_available: bool):
+    if mode == storage.TIMESCALEDB and not timescale_available:
+        pytest.skip(TIMESCALE_SKIP)
+    url = _fresh_database(f"bfm_test_{mode}", mode)
+    db = database.Database(url)
+    request.addfinalizer(db.dispose)
+    assert db.storage_mode == mode
+    return db
+
+
+@pytest.fixture(params=[storage.POSTGRES, storage.TIMESCALEDB], ids=["postgres", "timescaledb"])
+def any_db(request, timescale_available) -> database.Database:
+    """A freshly migrated database, once per storage mode: data tests run in both."""
+    return _mode_db(request, request.param, timescale_available)
+
+
+@pytest.fixture
+def plain_db(request, timescale_available) -> database.Database:
+    return _mode_db(request, storage.POSTGRES, timescale_available)
+
+
+@pytest.fixture
+def timescale_db(request, timescale_available) -> database.Database:
+    return _mode_db(request, storage.TIMESCALEDB, timescale_available)
+
+
+@pytest.fixture(scope="session")
+def app_db(timescale_available) -> database.Database:
+    """The database behind the web app under test: migrated, with the demo fleet and users."""
+    mode = storage.TIMESCALEDB if timescale_available else storage.POSTGRES
+    url = _fresh_database("bfm_test_app", mode)
+    db = database.Database(url)
+    demo.seed_registry(db, demo.fleet(size=40))
+    demo.seed_users(db)
+    os.environ["DATABASE_URL"] = url
+    config.reset()
+    database.use(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def dash_app(app_db):
+    import app as app_module
+
+    return app_module.app
+
+
+@pytest.fixture
+def client(dash_app, app_db):
+    app_db.execute("DELETE FROM login_failures")
+    return dash_app.server.test_client()
+
+
+def login(client, username: str, password: str = "demo"):
+    """Sign in through the real form (CSRF token included); returns the response."""
+    page = client.get("/login")
+    token = page.get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    return client.post("/login", data={"csrf": token, "username": username, "password": password})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
