@@ -16,7 +16,7 @@ run: $(STAMP)
 	DEMO_MODE=1 $(BIN)/python launcher.py
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --headless
 
 freeze: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable

@@ -126,3 +126,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def pytest_setup_options():
+    """Chromium flags for dash[testing]: headless as root, and no calls to Google's services
+    (this machine's network is closed, and each refused connection is noise in the console log)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
+    for flag in ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1600,1000"):
+        options.add_argument(flag)
+    return options
+
+
+@pytest.fixture
+def signed_in(dash_duo, dash_app, app_db):
+    """A browser signed in through the real login form; call it with a username."""
+    app_db.execute("DELETE FROM login_failures")
+    # navigate=False: Dash's runner would wait for its page at "/", which redirects us to /login.
+    dash_duo.start_server(dash_app, navigate=False, port=free_port())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def sign_in(username: str, password: str = "demo"):
+        dash_duo.driver.delete_all_cookies()
+        dash_duo.driver.get(dash_duo.server.url + "/login")
+        dash_duo.wait_for_element("#username").send_keys(username)
+        dash_duo.find_element("#password").send_keys(password)
+        dash_duo.find_element("#login-submit").click()
+        return dash_duo
+
+    return sign_in

@@ -1,0 +1,82 @@
+"""`make run`'s launcher on a fresh data directory: embedded server, migration, demo seed, web and
+worker; a second process attaches to the same server; Ctrl-C stops everything; data persists."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, free_port
+
+
+def start(data_dir, port):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY")}
+    env.update(DATA_DIR=str(data_dir), PORT=str(port), DEMO_MODE="1", INGEST_INTERVAL_SECONDS="5")
+    proc = subprocess.Popen([sys.executable, "launcher.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C stops everything" in line:
+            return proc, "".join(lines)
+    proc.kill()
+    pytest.fail("launcher did not come up:\n" + "".join(lines))
+
+
+def postmaster_pid(data_dir):
+    return int((data_dir / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
+
+
+def ctrl_c(proc):
+    os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends to the whole foreground group
+    proc.wait(timeout=60)
+
+
+def test_run_attach_stop_restart(tmp_path):
+    data_dir, port = tmp_path / "var", free_port()
+    started = time.monotonic()
+    proc, banner = start(data_dir, port)
+    first_start = time.monotonic() - started
+    try:
+        assert "admin" in banner and "dealer1" in banner and 'password "demo"' in banner
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login") as response:
+            assert response.status == 200
+        server_pid = postmaster_pid(data_dir)
+        # A second process (a CLI, a worker) attaches instead of starting another server.
+        attach = subprocess.run(
+            [sys.executable, "-c", "import sys, config; from data import embedded; "
+             "print(embedded.url(config.get().data_dir))"],
+            cwd=ROOT, env=dict(os.environ, DATA_DIR=str(data_dir)), capture_output=True, text=True, timeout=60)
+        assert attach.returncode == 0, attach.stderr
+        assert str(data_dir / "pgdata").replace("/", "%2F") in attach.stdout or str(data_dir) in attach.stdout
+        assert postmaster_pid(data_dir) == server_pid
+    finally:
+        ctrl_c(proc)
+    assert proc.returncode == 0
+    time.sleep(1)
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists(), "embedded server still running after Ctrl-C"
+    leftovers = subprocess.run(["pgrep", "-f", str(data_dir)], capture_output=True, text=True).stdout.split()
+    assert leftovers == []
+
+    # Second start: same data, no re-initialisation.
+    started = time.monotonic()
+    proc, _ = start(data_dir, port)
+    second_start = time.monotonic() - started
+    try:
+        from data.db import Database
+        url = f"postgresql+psycopg2://postgres:@/bfm?host={data_dir / 'pgdata'}"
+        db = Database(url)
+        assert db.scalar("SELECT count(*) FROM users WHERE is_demo") == 6
+        assert db.scalar("SELECT count(*) FROM devices") >= 300
+        db.dispose()
+    finally:
+        ctrl_c(proc)
+    print(f"first start {first_start:.1f}s, second start {second_start:.1f}s")
+    assert second_start < 30
