@@ -79,6 +79,16 @@ class Settings:
     intellicar_timeout_seconds: float
     login_max_failures: int
     login_lockout_minutes: int
+    intellicar_retries: int
+    history_window_hours: int
+    alert_webhook_url: str
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: str
+    smtp_from: str
+    alert_email_to: str
+    notify_max_attempts: int
     extra: dict = field(default_factory=dict)
 
     @property
@@ -125,6 +135,16 @@ def load(env: dict | None = None) -> Settings:
         intellicar_timeout_seconds=_number(env, "INTELLICAR_TIMEOUT_SECONDS", 30.0, kind=float, minimum=1),
         login_max_failures=_number(env, "LOGIN_MAX_FAILURES", 5, minimum=1),
         login_lockout_minutes=_number(env, "LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
+        intellicar_retries=_number(env, "INTELLICAR_RETRIES", 5, minimum=0, maximum=20),
+        history_window_hours=_number(env, "INTELLICAR_HISTORY_WINDOW_HOURS", 6, minimum=1, maximum=24),
+        alert_webhook_url=(env.get("ALERT_WEBHOOK_URL") or "").strip(),
+        smtp_host=(env.get("SMTP_HOST") or "").strip(),
+        smtp_port=_number(env, "SMTP_PORT", 587, minimum=1, maximum=65535),
+        smtp_username=env.get("SMTP_USERNAME") or "",
+        smtp_password=env.get("SMTP_PASSWORD") or "",
+        smtp_from=env.get("SMTP_FROM") or "alerts@battery-fleet.local",
+        alert_email_to=(env.get("ALERT_EMAIL_TO") or "").strip(),
+        notify_max_attempts=_number(env, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
     )
 
 

@@ -19,15 +19,16 @@ from data.db import Database, text
 # date_bin with a midnight-UTC origin gives the same buckets as time_bucket, in any session time zone.
 _ORIGIN = "TIMESTAMPTZ '2000-01-03 00:00:00+00'"
 
+# The buckets to recompute come from {touched}: a query yielding (device_id, bucket).
 _HOURLY_REFRESH = """
+WITH t AS ({touched})
 INSERT INTO telemetry.battery_hourly AS h
 SELECT t.bucket, t.device_id,
        avg(r.soc), min(r.soc), max(r.soc),
        avg(r.voltage), min(r.voltage), max(r.voltage),
        avg(r.current), avg(r.temperature), max(r.temperature),
        max(r.charge_cycle), avg(r.soh), count(*)
-FROM unnest(CAST(:devices AS text[]), CAST(:buckets AS timestamptz[])) AS t(device_id, bucket)
-JOIN telemetry.battery_readings r
+FROM t JOIN telemetry.battery_readings r
   ON r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 hour'
 GROUP BY t.bucket, t.device_id
 ON CONFLICT (device_id, bucket) DO UPDATE SET
@@ -38,14 +39,14 @@ ON CONFLICT (device_id, bucket) DO UPDATE SET
 """
 
 _DAILY_REFRESH = """
+WITH t AS ({touched})
 INSERT INTO telemetry.battery_daily AS d
 SELECT t.bucket, t.device_id,
        avg(r.soc), min(r.soc), max(r.soc),
        avg(r.voltage), avg(r.current),
        avg(r.temperature), max(r.temperature),
        max(r.charge_cycle), min(r.soh), count(*)
-FROM unnest(CAST(:devices AS text[]), CAST(:buckets AS timestamptz[])) AS t(device_id, bucket)
-JOIN telemetry.battery_readings r
+FROM t JOIN telemetry.battery_readings r
   ON r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 day'
 GROUP BY t.bucket, t.device_id
 ON CONFLICT (device_id, bucket) DO UPDATE SET
@@ -55,37 +56,41 @@ ON CONFLICT (device_id, bucket) DO UPDATE SET
   charge_cycle = EXCLUDED.charge_cycle, min_soh = EXCLUDED.min_soh, reading_count = EXCLUDED.reading_count
 """
 
-_TOUCHED = f"""
-SELECT DISTINCT device_id, date_bin(INTERVAL '{{width}}', time, {_ORIGIN}) AS bucket
-FROM unnest(CAST(:devices AS text[]), CAST(:times AS timestamptz[])) AS n(device_id, time)
-"""
+_REFRESHES = (("1 hour", _HOURLY_REFRESH), ("1 day", _DAILY_REFRESH))
 
 
-def refresh_touched(conn: Connection, readings: Iterable[tuple[str, datetime]]) -> int:
+def _touched(source: str, width: str) -> str:
+    return f"SELECT DISTINCT device_id, date_bin(INTERVAL '{width}', time, {_ORIGIN}) AS bucket FROM {source}"
+
+
+def refresh_touched(conn: Connection, readings: Iterable[tuple[str, datetime]]) -> None:
     """Recompute the hourly and daily buckets that the given (device_id, time) pairs fall in.
 
     Call it in the transaction that wrote the rows. A no-op in TimescaleDB mode, where the
-    continuous aggregates are kept by TimescaleDB. Returns the number of hourly buckets refreshed.
+    continuous aggregates are kept by TimescaleDB.
     """
     if storage.current(conn) == storage.TIMESCALEDB:
-        return 0
+        return
     pairs = list(readings)
     if not pairs:
-        return 0
-    devices = [d for d, _ in pairs]
-    times = [t for _, t in pairs]
-    refreshed = 0
-    for width, refresh in (("1 hour", _HOURLY_REFRESH), ("1 day", _DAILY_REFRESH)):
-        rows = conn.execute(text(_TOUCHED.format(width=width)), {"devices": devices, "times": times}).all()
-        result = conn.execute(
-            text(refresh), {"devices": [r.device_id for r in rows], "buckets": [r.bucket for r in rows]}
-        )
-        if width == "1 hour":
-            refreshed = result.rowcount
-    return refreshed
+        return
+    source = "unnest(CAST(:devices AS text[]), CAST(:times AS timestamptz[])) AS n(device_id, time)"
+    params = {"devices": [d for d, _ in pairs], "times": [t for _, t in pairs]}
+    for width, refresh in _REFRESHES:
+        conn.execute(text(refresh.format(touched=_touched(source, width))), params)
 
 
-def refresh_range(db: Database, start: datetime, end: datetime) -> int:
+def refresh_from_stage(cur, stage: str) -> None:
+    """The same, for the rows of a staging table, on a DB-API cursor inside the writer's transaction."""
+    cur.execute("SELECT value FROM app_meta WHERE key = 'storage_mode'")
+    row = cur.fetchone()
+    if row and row[0] == storage.TIMESCALEDB:
+        return
+    for width, refresh in _REFRESHES:
+        cur.execute(refresh.format(touched=_touched(stage, width)))
+
+
+def refresh_range(db: Database, start: datetime, end: datetime) -> None:
     """Recompute every bucket with readings between ``start`` and ``end`` (seeding, repair)."""
     if db.storage_mode == storage.TIMESCALEDB:
         with db.connect() as conn:
@@ -93,12 +98,11 @@ def refresh_range(db: Database, start: datetime, end: datetime) -> int:
             for view in ("telemetry.battery_hourly", "telemetry.battery_daily"):
                 conn.execute(text(f"CALL refresh_continuous_aggregate('{view}', CAST(:s AS timestamptz), "
                                   "CAST(:e AS timestamptz))"), {"s": start, "e": end})
-        return 0
+        return
+    source = "(SELECT device_id, time FROM telemetry.battery_readings WHERE time >= :s AND time < :e) AS w"
     with db.transaction() as conn:
-        rows = conn.execute(text(
-            f"SELECT DISTINCT device_id, date_bin(INTERVAL '1 hour', time, {_ORIGIN}) AS at "
-            "FROM telemetry.battery_readings WHERE time >= :s AND time < :e"), {"s": start, "e": end}).all()
-        return refresh_touched(conn, [(r.device_id, r.at) for r in rows])
+        for width, refresh in _REFRESHES:
+            conn.execute(text(refresh.format(touched=_touched(source, width))), {"s": start, "e": end})
 
 
 # Which relation serves a range: raw readings for short ranges, rollups for long ones.
