@@ -29,6 +29,20 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+# The simulator has no vendor rate limit to respect, so the demo's first cycle can fetch a day quickly.
+DEMO_INGEST = {
+    "INTELLICAR_USERNAME": "demo", "INTELLICAR_PASSWORD": "demo", "INTELLICAR_CALLS_PER_SECOND": "200",
+    "INTELLICAR_MIN_INTERVAL_MS": "0", "INTELLICAR_CONCURRENCY": "4", "INTELLICAR_HISTORY_WINDOW_HOURS": "24",
+    "INGEST_LOOKBACK_HOURS": "24", "INGEST_INTERVAL_SECONDS": "60",
+}
+
+
 def _wait_for_http(url: str, procs: list[subprocess.Popen], timeout: float = 120) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -71,9 +85,14 @@ def main() -> int:
     print(f"database ready in {time.monotonic() - started:.1f}s", flush=True)
 
     # Children reach the embedded server through its socket; only this process holds a server handle.
-    env = dict(os.environ, DATABASE_URL=url, DEMO_MODE="1")
+    # The worker polls the fleet simulator through the real Intellicar client, over real HTTP.
+    sim_port = _free_port(settings.host)
+    env = dict(os.environ, DATABASE_URL=url, DEMO_MODE="1", **DEMO_INGEST,
+               INTELLICAR_BASE_URL=f"http://{settings.host}:{sim_port}/api/standard")
     python = sys.executable
     procs = [
+        subprocess.Popen([python, "-m", "ingest.simulator", "serve", "--host", settings.host, "--port", str(sim_port),
+                          "--calls-per-second", "0"], env=env, cwd=config.ROOT),
         subprocess.Popen([python, "-m", "gunicorn", "app:server", "--bind", f"{settings.host}:{settings.port}",
                           "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--timeout", "60",
                           "--log-level", "warning"], env=env, cwd=config.ROOT),

@@ -73,6 +73,13 @@ class CallStats:
     reauths: int = 0
     throttled: int = 0
 
+    def __post_init__(self):
+        self._lock = threading.Lock()
+
+    def add(self, name: str) -> None:
+        with self._lock:  # the worker's threads share one client
+            setattr(self, name, getattr(self, name) + 1)
+
 
 class IntellicarClient:
     def __init__(self, base_url: str, username: str, password: str, *, calls_per_second: float = 3.0,
@@ -97,11 +104,17 @@ class IntellicarClient:
     # -- transport --------------------------------------------------------------------------
     def _post(self, endpoint: str, body: dict, vehicle: str | None) -> requests.Response:
         self.limiter.wait()
-        self.stats.calls += 1
+        self.stats.add("calls")
         try:
-            return self.session.post(f"{self.base_url}/{endpoint}", json=body, timeout=self.timeout)
+            response = self.session.post(f"{self.base_url}/{endpoint}", json=body, timeout=self.timeout)
         except requests.RequestException as exc:
             raise _Retryable(f"network error: {exc.__class__.__name__}") from None
+        if response.status_code == 429:
+            self.stats.add("throttled")
+            wait = _retry_after(response.headers.get("Retry-After"))
+            self.limiter.pause(wait)  # every thread waits, not only this one
+            raise _Retryable("rate limited (HTTP 429)", wait)
+        return response
 
     def _authenticate(self) -> str:
         response = self._post("gettoken", {"username": self.username, "password": self.password}, None)
@@ -120,7 +133,7 @@ class IntellicarClient:
         with self._token_lock:
             if self._token is None or self._token == stale:
                 if stale is not None:
-                    self.stats.reauths += 1
+                    self.stats.add("reauths")
                 self._token = self._authenticate()
             return self._token
 
@@ -137,11 +150,6 @@ class IntellicarClient:
     def _attempt(self, endpoint: str, body: dict, vehicle: str | None, *, allow_null: bool):
         token = self.token()
         response = self._post(endpoint, dict(body, token=token), vehicle)
-        if response.status_code == 429:
-            self.stats.throttled += 1
-            wait = _retry_after(response.headers.get("Retry-After"))
-            self.limiter.pause(wait)
-            raise _Retryable("rate limited (HTTP 429)", wait)
         if response.status_code == 401:
             raise _TokenExpired(token)
         if response.status_code >= 500:
@@ -165,8 +173,19 @@ class IntellicarClient:
             body["vehicleno"] = vehicle
         reauthed = False
 
+        def attempt():
+            nonlocal reauthed
+            try:
+                return self._attempt(endpoint, body, vehicle, allow_null=allow_null)
+            except _TokenExpired as expired:
+                if reauthed:
+                    raise IntellicarError(endpoint, vehicle, "token rejected again after re-authentication") from None
+                self.token(stale=str(expired))  # a failure here is retried like any other
+                reauthed = True
+                raise _Retryable("token expired; re-authenticated", 0) from None
+
         def before_sleep(state: RetryCallState) -> None:
-            self.stats.retries += 1
+            self.stats.add("retries")
             log.debug("retrying %s for %s: %s", endpoint, vehicle, state.outcome.exception())
 
         def wait(state: RetryCallState) -> float:
@@ -175,17 +194,11 @@ class IntellicarClient:
                 return exc.wait
             return wait_exponential_jitter(initial=0.5, max=30)(state)
 
-        retrying = Retrying(stop=stop_after_attempt(self.retries + 1), wait=wait, reraise=True,
+        # One more attempt than retries, plus one for a re-authentication.
+        retrying = Retrying(stop=stop_after_attempt(self.retries + 2), wait=wait, reraise=True,
                             retry=retry_if_exception(lambda e: isinstance(e, _Retryable)), before_sleep=before_sleep)
         try:
-            while True:
-                try:
-                    return retrying(self._attempt, endpoint, body, vehicle, allow_null=allow_null)
-                except _TokenExpired as expired:
-                    if reauthed:
-                        raise IntellicarError(endpoint, vehicle, "token rejected again after re-authentication") from None
-                    reauthed = True
-                    self.token(stale=str(expired))
+            return retrying(attempt)
         except _Retryable as exc:
             raise IntellicarError(endpoint, vehicle, f"{exc} (gave up after {self.retries + 1} attempts)") from None
 

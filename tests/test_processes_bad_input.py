@@ -16,7 +16,8 @@ def run(args, **env_overrides):
 
 @pytest.mark.parametrize("args", [["-c", "import app"], ["-m", "ingest", "--once"]])
 def test_unreachable_database(args):
-    proc = run(args, DATABASE_URL="postgresql://nobody@127.0.0.1:1/nothing", DEMO_MODE="1")
+    proc = run(args, DATABASE_URL="postgresql://nobody@127.0.0.1:1/nothing", DEMO_MODE="1",
+               INTELLICAR_USERNAME="u", INTELLICAR_BASE_URL="http://127.0.0.1:1/api/standard")
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     assert "cannot reach the database" in proc.stderr or "database error" in proc.stderr

@@ -1,0 +1,1 @@
+"""A simulated e-rickshaw fleet behind a mock of the Intellicar Standard API."""

@@ -1,0 +1,145 @@
+"""The simulated fleet as the Intellicar API would report it: model days → vendor-shaped rows with
+the quirks of intellicar-api.md. Answers are deterministic, so asking twice gives the same rows."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+from data.demo import DemoVehicle
+from ingest.simulator.model import IST, STEP_SECONDS, STEPS_PER_DAY, Faults, Scenario, _seed, simulate_day, vehicle_trait
+
+GARBAGE = {"battery_voltage": 875712, "current": 1396060, "soc": 123.71}
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+class SimulatedFleet:
+    def __init__(self, vehicles: list[DemoVehicle], faults: Faults = Faults()):
+        self.vehicles = {v.vehicle_number: v for v in vehicles}
+        self.faults = faults
+        self._scenarios: list[Scenario] = []
+        self._lock = threading.Lock()
+
+    # -- scenarios (ground truth) -------------------------------------------------------------
+    def inject(self, vehicle: str, kind: str, start: datetime, minutes: float) -> Scenario:
+        scenario = Scenario(vehicle, kind, start, start + timedelta(minutes=minutes))
+        with self._lock:
+            self._scenarios.append(scenario)
+        return scenario
+
+    @property
+    def scenarios(self) -> tuple[Scenario, ...]:
+        with self._lock:
+            return tuple(self._scenarios)
+
+    # -- iteration over model steps -----------------------------------------------------------
+    def _steps(self, vehicle: DemoVehicle, start: datetime, end: datetime):
+        """(day, index, time) for every 30 s step in [start, end], in order."""
+        end = min(end, datetime.now(timezone.utc))
+        first = start.astimezone(IST).date()
+        day = first
+        mine = tuple(s for s in self.scenarios if s.vehicle == vehicle.vehicle_number)
+        while True:
+            sim = simulate_day(vehicle, day, mine, self.faults)
+            if sim.start > end:
+                return
+            lo = max(0, -(-int((start - sim.start).total_seconds()) // STEP_SECONDS))
+            hi = min(STEPS_PER_DAY - 1, int((end - sim.start).total_seconds()) // STEP_SECONDS)
+            for i in range(lo, hi + 1):
+                if not sim.silent[i]:
+                    yield sim, i, sim.start + timedelta(seconds=i * STEP_SECONDS)
+            day = day + timedelta(days=1)
+
+    def _num(self, vehicle: str, value, digits: int = 2):
+        if value is None:
+            return None
+        value = round(value, digits)
+        return str(value) if vehicle_trait(vehicle, self.faults.strings_share, "strings") else value
+
+    def _fault(self, vehicle: str, t: datetime, name: str, rate: float) -> bool:
+        return rate > 0 and (_seed(vehicle, _ms(t), name) % 100000) < rate * 100000
+
+    # -- endpoints ----------------------------------------------------------------------------
+    def battery_history(self, vehicle_no: str, start: datetime, end: datetime) -> list[dict]:
+        vehicle = self.vehicles[vehicle_no]
+        f = self.faults
+        null_temp = vehicle_trait(vehicle_no, f.null_temperature_share, "null_temp")
+        stuck = vehicle_trait(vehicle_no, f.stuck_soh_share, "stuck_soh")
+        unsigned = vehicle_trait(vehicle_no, f.unsigned_current_share, "unsigned")
+        rows = []
+        for sim, i, t in self._steps(vehicle, start, end):
+            current = abs(sim.current[i]) if unsigned else sim.current[i]
+            row = {
+                "soc": self._num(vehicle_no, sim.soc[i]),
+                "soh": self._num(vehicle_no, 100.0 if stuck else sim.soh),
+                "battery_temp": None if null_temp else self._num(vehicle_no, sim.temperature[i], 1),
+                "battery_voltage": self._num(vehicle_no, sim.voltage[i]),
+                "charge_cycle": sim.cycles[i],
+                "current": self._num(vehicle_no, current),
+                "time": _ms(t),
+            }
+            if self._fault(vehicle_no, t, "garbage", f.garbage_rate):
+                field_name = list(GARBAGE)[_seed(vehicle_no, _ms(t)) % 3]
+                row[field_name] = GARBAGE[field_name]
+            rows.append(row)
+            if self._fault(vehicle_no, t, "duplicate", f.duplicate_rate):
+                rows.append(dict(row))
+        return rows
+
+    def _gps_row(self, vehicle_no: str, sim, i: int, t: datetime) -> dict:
+        seconds = vehicle_trait(vehicle_no, self.faults.seconds_share, "seconds")
+        return {
+            "commtime": int(t.timestamp()) if seconds else _ms(t),
+            "lat": round(sim.lat[i], 6), "lng": round(sim.lng[i], 6), "alti": 123.0,
+            "devbattery": 4.1, "vehbattery": round(sim.voltage[i], 1),
+            "speed": round(sim.speed[i], 1), "heading": round(sim.heading[i]),
+            "ignstatus": "on" if sim.speed[i] > 0 else "off", "mobili": 0,
+        }
+
+    def gps_history(self, vehicle_no: str, start: datetime, end: datetime) -> list[dict]:
+        vehicle = self.vehicles[vehicle_no]
+        # GPS reports once a minute: every other 30 s model step.
+        return [self._gps_row(vehicle_no, sim, i, t) for sim, i, t in self._steps(vehicle, start, end) if i % 2 == 0]
+
+    def last_gps(self, vehicle_no: str) -> dict | None:
+        now = datetime.now(timezone.utc)
+        rows = self.gps_history(vehicle_no, now - timedelta(minutes=10), now)
+        return rows[-1] if rows else None
+
+    def distance(self, vehicle_no: str, start: datetime, end: datetime) -> dict:
+        steps = list(self._steps(self.vehicles[vehicle_no], start, end))
+        if not steps:
+            return {"startodo": None, "endodo": None, "starttime": _ms(start), "endtime": _ms(end), "distance": 0}
+        (s0, i0, _), (s1, i1, _) = steps[0], steps[-1]
+        moving = [t for sim, i, t in steps if sim.speed[i] > 0]
+        return {
+            "startodo": round(s0.odometer[i0], 2), "endodo": round(s1.odometer[i1], 2),
+            "starttime": _ms(start), "endtime": _ms(end),
+            "lastignon": _ms(moving[0]) if moving else None, "lastignoff": _ms(moving[-1]) if moving else None,
+            "distance": round(s1.odometer[i1] - s0.odometer[i0], 2),
+            "startLoc": [round(s0.lat[i0], 6), round(s0.lng[i0], 6)],
+            "endLoc": [round(s1.lat[i1], 6), round(s1.lng[i1], 6)],
+        }
+
+    def fuel_used(self, vehicle_no: str, start: datetime, end: datetime) -> dict:
+        steps = list(self._steps(self.vehicles[vehicle_no], start, end))
+        if not steps:
+            return {"fuelused": 0, "starttime": _ms(start), "endtime": _ms(end), "refueling_events": []}
+        used_wh = sum(-sim.current[i] * sim.voltage[i] * STEP_SECONDS / 3600 for sim, i, _ in steps
+                      if sim.current[i] < 0)
+        events, charging_since = [], None
+        for sim, i, t in steps:
+            if sim.current[i] > 1 and charging_since is None:
+                charging_since = t
+            elif sim.current[i] <= 1 and charging_since is not None:
+                events.append({"start": _ms(charging_since), "end": _ms(t)})
+                charging_since = None
+        (s0, i0, _), (s1, i1, _) = steps[0], steps[-1]
+        return {
+            "fuelused": round(used_wh / 1000, 3), "starttime": _ms(start), "endtime": _ms(end),
+            "startfl": round(s0.soc[i0], 1), "endfl": round(s1.soc[i1], 1),
+            "startfl_litres": None, "endfl_litres": None, "lastignon": None, "lastignoff": None,
+            "refueling_events": events,
+        }
