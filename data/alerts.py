@@ -97,12 +97,16 @@ def soh_peak(db: Database, device_ids: list[str], days: int) -> dict[str, float]
         ids=list(device_ids), days=days)}
 
 
-def silent_devices(db: Database, minutes: int) -> tuple[list[dict], list[dict]]:
-    """(devices silent longer than ``minutes``, devices that reported within it), of those that ever reported."""
+def communication_changes(db: Database, minutes: int) -> tuple[list[dict], list[dict]]:
+    """(devices silent longer than ``minutes`` with no open no_communication alert,
+        devices reporting again that still have one open). Both small; the fleet is scanned in SQL."""
     rows = db.query(
         """SELECT s.device_id, s.reading_time, now() - s.reading_time > make_interval(mins => :m) AS silent
            FROM device_state s JOIN devices d USING (device_id)
-           WHERE d.is_active AND s.reading_time IS NOT NULL""", m=minutes)
+           LEFT JOIN alerts a ON a.device_id = s.device_id AND a.alert_type = 'no_communication'
+                              AND a.resolved_at IS NULL
+           WHERE d.is_active AND s.reading_time IS NOT NULL
+             AND ((now() - s.reading_time > make_interval(mins => :m)) <> (a.id IS NOT NULL))""", m=minutes)
     return [r for r in rows if r["silent"]], [r for r in rows if not r["silent"]]
 
 

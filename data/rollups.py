@@ -19,18 +19,21 @@ from data.db import Database, text
 # date_bin with a midnight-UTC origin gives the same buckets as time_bucket, in any session time zone.
 _ORIGIN = "TIMESTAMPTZ '2000-01-03 00:00:00+00'"
 
-# The buckets to recompute come from {touched}: a query yielding (device_id, bucket).
+# The buckets to recompute come from {touched}: a query yielding (device_id, bucket). LATERAL keeps
+# each bucket an index range scan on (device_id, time): a join would let the planner hash the whole
+# readings table per batch, which grows with the table.
 _HOURLY_REFRESH = """
 WITH t AS ({touched})
 INSERT INTO telemetry.battery_hourly AS h
-SELECT t.bucket, t.device_id,
-       avg(r.soc), min(r.soc), max(r.soc),
-       avg(r.voltage), min(r.voltage), max(r.voltage),
-       avg(r.current), avg(r.temperature), max(r.temperature),
-       max(r.charge_cycle), avg(r.soh), count(*)
-FROM t JOIN telemetry.battery_readings r
-  ON r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 hour'
-GROUP BY t.bucket, t.device_id
+SELECT t.bucket, t.device_id, a.*
+FROM t CROSS JOIN LATERAL (
+  SELECT avg(r.soc), min(r.soc), max(r.soc),
+         avg(r.voltage), min(r.voltage), max(r.voltage),
+         avg(r.current), avg(r.temperature), max(r.temperature),
+         max(r.charge_cycle), avg(r.soh), count(*) AS n
+  FROM telemetry.battery_readings r
+  WHERE r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 hour') a
+WHERE a.n > 0
 ON CONFLICT (device_id, bucket) DO UPDATE SET
   avg_soc = EXCLUDED.avg_soc, min_soc = EXCLUDED.min_soc, max_soc = EXCLUDED.max_soc,
   avg_voltage = EXCLUDED.avg_voltage, min_voltage = EXCLUDED.min_voltage, max_voltage = EXCLUDED.max_voltage,
@@ -41,14 +44,15 @@ ON CONFLICT (device_id, bucket) DO UPDATE SET
 _DAILY_REFRESH = """
 WITH t AS ({touched})
 INSERT INTO telemetry.battery_daily AS d
-SELECT t.bucket, t.device_id,
-       avg(r.soc), min(r.soc), max(r.soc),
-       avg(r.voltage), avg(r.current),
-       avg(r.temperature), max(r.temperature),
-       max(r.charge_cycle), min(r.soh), count(*)
-FROM t JOIN telemetry.battery_readings r
-  ON r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 day'
-GROUP BY t.bucket, t.device_id
+SELECT t.bucket, t.device_id, a.*
+FROM t CROSS JOIN LATERAL (
+  SELECT avg(r.soc), min(r.soc), max(r.soc),
+         avg(r.voltage), avg(r.current),
+         avg(r.temperature), max(r.temperature),
+         max(r.charge_cycle), min(r.soh), count(*) AS n
+  FROM telemetry.battery_readings r
+  WHERE r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 day') a
+WHERE a.n > 0
 ON CONFLICT (device_id, bucket) DO UPDATE SET
   avg_soc = EXCLUDED.avg_soc, min_soc = EXCLUDED.min_soc, max_soc = EXCLUDED.max_soc,
   avg_voltage = EXCLUDED.avg_voltage, avg_current = EXCLUDED.avg_current,

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from psycopg2.extras import execute_values
+
 from data import rollups
 from data.db import Database, text
 
@@ -96,12 +98,12 @@ WHERE s.gps_time IS NULL OR EXCLUDED.gps_time > s.gps_time
 
 _REJECTED = """
 INSERT INTO telemetry.rejected_readings (device_id, stream, time, reasons, payload)
-VALUES (%s, %s, %s, %s, %s)
+VALUES %s
 ON CONFLICT (device_id, stream, time) WHERE time IS NOT NULL DO NOTHING
 """
 
 _CURSOR = """
-INSERT INTO ingest_cursors AS c (device_id, stream, high_water, updated_at) VALUES (%s, %s, %s, now())
+INSERT INTO ingest_cursors AS c (device_id, stream, high_water) VALUES %s
 ON CONFLICT (device_id, stream) DO UPDATE SET high_water = greatest(c.high_water, EXCLUDED.high_water),
                                               updated_at = now()
 """
@@ -123,7 +125,7 @@ def store(db: Database, *, battery: list[dict] = (), gps: list[dict] = (), rejec
                 result.gps_stored = _stage_and_insert(cur, "telemetry.gps_readings", GPS_COLUMNS, gps)
                 cur.execute(_GPS_STATE)
             if rejected:
-                cur.executemany(_REJECTED, [
+                execute_values(cur, _REJECTED, [
                     (r["device_id"], r["stream"], r["time"], list(r["reasons"]), json.dumps(r["payload"], default=str))
                     for r in rejected])
                 result.rejected_stored = len(rejected)
@@ -147,7 +149,7 @@ def store(db: Database, *, battery: list[dict] = (), gps: list[dict] = (), rejec
                     dict(row, events=json.dumps(row["charging_events"], default=str)))
                 result.energy_stored += cur.rowcount
             if cursors:
-                cur.executemany(_CURSOR, [(d, s, t) for (d, s), t in cursors.items()])
+                execute_values(cur, _CURSOR, [(d, s, t) for (d, s), t in cursors.items() if t is not None])
     return result
 
 

@@ -50,9 +50,12 @@ class AlertEngine:
         outcome = Outcome()
         devices = [d for d, rows in new_readings.items() if rows]
         peaks = store.soh_peak(self.db, devices, (rules.get("rapid_soh_drop") or {}).get("window_days") or 30)
+        open_now = {device for device, _ in store.open_types(self.db, devices)}
         for device_id in devices:
             rows = sorted(new_readings[device_id], key=lambda r: r["time"])
             scale = nominal.get(device_id, 51.2) / 51.2
+            if device_id not in open_now and not self._could_fire(rules, rows, scale, peaks.get(device_id)):
+                continue  # the common case at fleet scale: nothing to open, nothing to resolve
             with self.db.transaction() as conn:
                 for alert_type, (field, fires, clears, scaled) in _THRESHOLD_RULES.items():
                     rule = rules.get(alert_type)
@@ -67,6 +70,22 @@ class AlertEngine:
                 self._rapid_soh_drop(conn, outcome, device_id, rules.get("rapid_soh_drop"), rows, peaks)
         self._no_communication(outcome, rules.get("no_communication"))
         return outcome
+
+    @staticmethod
+    def _could_fire(rules: dict, rows: list[dict], scale: float, soh_peak: float | None) -> bool:
+        for alert_type, (field, fires, _clears, scaled) in _THRESHOLD_RULES.items():
+            rule = rules.get(alert_type)
+            if rule is None or rule["threshold"] is None:
+                continue
+            threshold = rule["threshold"] * (scale if scaled else 1)
+            if any(r.get(field) is not None and fires(r[field], threshold) for r in rows):
+                return True
+        deep = rules.get("deep_discharge")
+        if deep and any(r.get("soc") is not None and r["soc"] <= deep["threshold"] for r in rows):
+            return True
+        drop = rules.get("rapid_soh_drop")
+        measured = [r["soh"] for r in rows if r.get("soh") is not None and r["soh"] != STUCK_SOH]
+        return bool(drop and measured and soh_peak is not None and soh_peak - measured[-1] > drop["threshold"])
 
     def _apply(self, conn, outcome, device_id, alert_type, rule, field, rows, fires, clears, threshold):
         triggers = [r for r in rows if r.get(field) is not None and fires(r[field])]
@@ -133,10 +152,8 @@ class AlertEngine:
     def _no_communication(self, outcome, rule):
         if rule is None:
             return
-        silent, reporting = store.silent_devices(self.db, rule["duration_minutes"])
-        # A still-silent device is one condition, not a new occurrence every cycle.
-        already = store.open_types(self.db, [r["device_id"] for r in silent])
-        silent = [r for r in silent if (r["device_id"], "no_communication") not in already]
+        # Only changes: a still-silent device is one condition, not a new occurrence every cycle.
+        silent, reporting = store.communication_changes(self.db, rule["duration_minutes"])
         now = datetime.now(timezone.utc)
         with self.db.transaction() as conn:
             for r in silent:
