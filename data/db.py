@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import pandas as pd
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -106,10 +107,16 @@ class Database:
     @contextmanager
     def raw(self) -> Iterator[Any]:
         """A DB-API (psycopg2) connection in a transaction, for COPY."""
-        conn = self.engine.raw_connection()
+        try:
+            conn = self.engine.raw_connection()
+        except sa.exc.DBAPIError as exc:
+            raise DatabaseUnavailable(f"cannot reach the database at {redact(self.url)}: {_first_line(exc)}") from None
         try:
             yield conn.driver_connection
             conn.commit()
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            conn.invalidate()  # the server went away: this connection must not return to the pool
+            raise DatabaseUnavailable(f"database error at {redact(self.url)}: {_first_line(exc)}") from exc
         except BaseException:
             conn.rollback()
             raise

@@ -207,3 +207,17 @@ def test_sensor_health_figures(fleet_db):
         assert sum(r["rejected"] for r in health.values()) > 0
     finally:
         mock.close()
+
+
+def test_worker_carries_on_after_database_sessions_are_killed(fleet_db, mock):
+    """What a server restart does to a running worker: every pooled session dies. The next cycle
+    reconnects and stores everything, with nothing duplicated."""
+    settings = worker_settings(mock, INGEST_LOOKBACK_HOURS=1)
+    worker = Worker(fleet_db, IntellicarClient.from_settings(settings), settings)
+    assert worker.run_cycle().errors == 0
+    killed = fleet_db.scalar("""SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                WHERE datname = current_database() AND pid <> pg_backend_pid()) k""")
+    assert killed >= 1
+    assert worker.run_cycle().errors == 0
+    end = min(r["high_water"] for r in fleet_db.query("SELECT high_water FROM ingest_cursors WHERE stream = 'battery'"))
+    assert_complete(fleet_db, mock, end - timedelta(minutes=50), end)
