@@ -2,6 +2,7 @@
 the quirks of intellicar-api.md. Answers are deterministic, so asking twice gives the same rows."""
 from __future__ import annotations
 
+import math
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -45,8 +46,9 @@ class SimulatedFleet:
             sim = simulate_day(vehicle, day, mine, self.faults)
             if sim.start > end:
                 return
-            lo = max(0, -(-int((start - sim.start).total_seconds()) // STEP_SECONDS))
-            hi = min(STEPS_PER_DAY - 1, int((end - sim.start).total_seconds()) // STEP_SECONDS)
+            # Steps inside [start, end] only: round the start up and the end down, fractions included.
+            lo = max(0, math.ceil((start - sim.start).total_seconds() / STEP_SECONDS))
+            hi = min(STEPS_PER_DAY - 1, math.floor((end - sim.start).total_seconds() / STEP_SECONDS))
             for i in range(lo, hi + 1):
                 if not sim.silent[i]:
                     yield sim, i, sim.start + timedelta(seconds=i * STEP_SECONDS)
