@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timezone
 
 import config
+from data import telemetry
 from data.db import DatabaseUnavailable, get_db
 from ingest.intellicar import IntellicarClient, IntellicarError
 from ingest.worker import Worker
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.backfill:
             from tqdm import tqdm
 
-            with tqdm(total=len(worker._devices()), unit="device", desc="backfill") as bar:
+            with tqdm(total=len(telemetry.active_devices(db)), unit="device", desc="backfill") as bar:
                 worker.run_cycle(since=args.since, progress=bar)
         elif args.once:
             worker.run_cycle()

@@ -20,8 +20,7 @@ from data.db import Database, DatabaseUnavailable
 from ingest import maintenance, notify
 from ingest.alert_rules import AlertEngine
 from ingest.intellicar import IntellicarClient, IntellicarError
-from ingest.readings import parse_battery, parse_energy, parse_gps, parse_trip
-from ingest.simulator.model import IST
+from ingest.readings import IST, parse_battery, parse_energy, parse_gps, parse_trip
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from data.demo import DemoVehicle
+from ingest.readings import IST
 
 STEP_SECONDS = 30
 STEPS_PER_DAY = 86400 // STEP_SECONDS
-IST = timezone(timedelta(hours=5, minutes=30))
 R_INTERNAL = 0.045          # ohm, pack
 CELLS = 16
 
