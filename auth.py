@@ -52,10 +52,6 @@ def current_scope() -> Scope:
     return current_user.scope
 
 
-def has_role(*roles: str) -> bool:
-    return bool(current_user and current_user.is_authenticated and current_user.role in roles)
-
-
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would hand our login page to a phishing site."""
     if not target:

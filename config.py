@@ -6,7 +6,7 @@ Every setting is documented in the README's configuration table; keep the two in
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -89,7 +89,6 @@ class Settings:
     smtp_from: str
     alert_email_to: str
     notify_max_attempts: int
-    extra: dict = field(default_factory=dict)
 
     @property
     def embedded_database(self) -> bool:

@@ -81,7 +81,7 @@ def plain_copy(db: database.Database, rows: dict[str, list[dict]]) -> tuple[int,
     started = time.perf_counter()
     with db.raw() as conn, conn.cursor() as cur:
         cur.copy_expert(f"COPY telemetry.battery_readings ({', '.join(telemetry.BATTERY_COLUMNS)}) FROM STDIN",
-                        telemetry._copy_text(flat, telemetry.BATTERY_COLUMNS))
+                        telemetry.copy_text(flat, telemetry.BATTERY_COLUMNS))
     return len(flat), time.perf_counter() - started
 
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from data.db import Database, text
-from data.scope import Scope
 
 
 def rules(db: Database) -> dict[str, dict]:
@@ -66,16 +65,6 @@ def open_types(db: Database, device_ids: list[str]) -> set[tuple[str, str]]:
     return {(r["device_id"], r["alert_type"]) for r in db.query(
         "SELECT device_id, alert_type FROM alerts WHERE resolved_at IS NULL AND device_id = ANY(:ids)",
         ids=list(device_ids))}
-
-
-def open_alerts(db: Database, scope: Scope, limit: int = 50) -> list[dict]:
-    return db.query(
-        f"""SELECT a.id, a.device_id, a.alert_type, a.severity, a.message, a.reading_value, a.first_seen_at,
-                   a.last_seen_at, a.occurrence_count, a.acknowledged_at, d.vehicle_number
-            FROM alerts a JOIN devices d ON d.device_id = a.device_id
-            WHERE a.resolved_at IS NULL AND {scope.devices('d')}
-            ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, a.last_seen_at DESC
-            LIMIT :limit""", limit=limit, **scope.params())
 
 
 # -- evaluation inputs ------------------------------------------------------------------------

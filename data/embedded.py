@@ -65,14 +65,3 @@ def url(data_dir: Path, database: str = "postgres") -> str:
         atexit.register(_forget_dead_processes, pgdata)
     return _server.get_uri(database=database, driver="psycopg2")
 
-
-def is_running(data_dir: Path) -> bool:
-    """Whether an embedded server for ``data_dir`` is up, without starting one."""
-    import psutil
-
-    pid_file = data_dir / "pgdata" / "postmaster.pid"
-    try:
-        pid = int(pid_file.read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return False
-    return psutil.pid_exists(pid)

@@ -24,8 +24,3 @@ class Scope:
 
     def params(self) -> dict:
         return {} if self.whole_fleet else {"scope_dealer_id": self.dealer_id}
-
-    @classmethod
-    def system(cls) -> "Scope":
-        """The worker's and the CLI's scope: the whole fleet."""
-        return cls(role="system")

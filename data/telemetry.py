@@ -32,17 +32,12 @@ class StoreResult:
     trips_stored: int = 0
     energy_stored: int = 0
 
-    def __iadd__(self, other: "StoreResult") -> "StoreResult":
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        return self
-
     @property
     def rows(self) -> int:
         return self.battery_stored + self.gps_stored
 
 
-def _copy_text(rows: list[dict], columns: tuple[str, ...]) -> io.StringIO:
+def copy_text(rows: list[dict], columns: tuple[str, ...]) -> io.StringIO:
     """COPY's text format: tab-separated, \\N for null."""
     buf = io.StringIO()
     write = buf.write
@@ -68,7 +63,7 @@ def _stage_and_insert(cur, table: str, columns: tuple[str, ...], rows: list[dict
     stage = f"stage_{table.split('.')[-1]}"
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
     cols = ", ".join(columns)
-    cur.copy_expert(f"COPY {stage} ({cols}) FROM STDIN", _copy_text(rows, columns))
+    cur.copy_expert(f"COPY {stage} ({cols}) FROM STDIN", copy_text(rows, columns))
     cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (device_id, time) DO NOTHING")
     return cur.rowcount
 
