@@ -71,6 +71,7 @@ def create_app(db: Database | None = None) -> Dash:
         title="Battery Fleet Monitor",
         update_title=None,
         suppress_callback_exceptions=True,
+        compress=True,  # the map payload at 22,000 devices is mostly repeated keys: gzip takes it to a fifth
     )
     app.layout = serve_layout
     return app

@@ -1,38 +1,90 @@
-"""Fleet overview: the first page every user sees."""
+"""Fleet overview: KPIs, the fleet map, the alert feed and the fleet charts, refreshed every 30 s.
+
+Each callback reads the user's scope on the server and the filters from the page; the refresh
+only replaces data, so the map keeps its zoom and the filters keep their values.
+"""
 from __future__ import annotations
+
+from datetime import datetime
 
 import dash
 from dash import Input, Output, callback, dcc, html
 
+import config
 from auth import current_scope
-from components.kpi import create_kpi_card, format_count
+from components import charts
+from components.alerts import create_alert_feed
+from components.empty import create_empty_state
+from components.filters import create_filter_bar
+from components.fleet_map import create_fleet_map, to_geojson
+from components.kpi import create_fleet_kpis
 from data import fleet
 from data.db import get_db
+from ingest.readings import IST
 
 dash.register_page(__name__, path="/", name="Overview", title="Fleet overview", nav_order=0)
 
 REFRESH_MS = 30_000
+FILTERS = [Input("overview-dealer", "value"), Input("overview-city", "value"), Input("overview-status", "value")]
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def layout(**_query):
+    scope = current_scope()
+    settings = config.get()
+    options = fleet.filter_options(get_db(), scope)
     return html.Div(className="overview", children=[
-        html.H1("Fleet overview", className="page-title"),
+        html.Div(className="page-head", children=[
+            html.H1("Fleet overview", className="page-title"),
+            create_filter_bar("overview", options, show_dealer=scope.whole_fleet),
+        ]),
         dcc.Interval(id="overview-refresh", interval=REFRESH_MS),
-        dcc.Loading(html.Div(id="overview-kpis", className="kpi-row"), type="dot"),
+        html.Div(id="overview-kpis", className="kpi-row"),
+        html.Div(className="overview-middle", children=[
+            create_fleet_map("overview", settings.map_tile_url, settings.map_attribution),
+            html.Section(className="panel alert-panel", children=[
+                html.H2("Open alerts", className="panel-title"),
+                html.Div(id="overview-alerts", className="alert-scroll"),
+            ]),
+        ]),
+        html.Div(className="chart-row", children=[
+            dcc.Graph(id="overview-soc", config=GRAPH_CONFIG, className="chart"),
+            dcc.Graph(id="overview-cycles", config=GRAPH_CONFIG, className="chart"),
+            dcc.Graph(id="overview-distance", config=GRAPH_CONFIG, className="chart"),
+        ]),
     ])
 
 
-@callback(Output("overview-kpis", "children"), Input("overview-refresh", "n_intervals"))
-def update_kpis(_n):
-    counts = fleet.overview_counts(get_db(), current_scope())
-    alerts = (counts["critical_alerts"] or 0) + (counts["warning_alerts"] or 0)
-    return [
-        create_kpi_card("kpi-active", "Active batteries", format_count(counts["active_devices"]),
-                        f"of {format_count(counts['devices'])} registered"),
-        create_kpi_card("kpi-reporting", "Reporting (24 h)", format_count(counts["reporting_24h"]),
-                        "devices with a reading in the last day"),
-        create_kpi_card("kpi-dealers", "Dealers", format_count(counts["dealers"]), "with devices in view"),
-        create_kpi_card("kpi-alerts", "Open alerts", format_count(alerts),
-                        f"{counts['critical_alerts']} critical, {counts['warning_alerts']} warning",
-                        tone="critical" if counts["critical_alerts"] else "neutral"),
-    ]
+def _filter(dealer, city, status) -> fleet.FleetFilter:
+    return fleet.FleetFilter.from_inputs(dealer, city, status)
+
+
+@callback(Output("overview-kpis", "children"), Input("overview-refresh", "n_intervals"), *FILTERS)
+def update_kpis(_n, dealer, city, status):
+    k = fleet.kpis(get_db(), current_scope(), _filter(dealer, city, status))
+    if not k["batteries"]:
+        return create_empty_state("No batteries match", "Clear the filters, or register devices on the devices page.")
+    return create_fleet_kpis(k)
+
+
+@callback(Output("overview-points", "data"), Output("overview-map-note", "children"),
+          Input("overview-refresh", "n_intervals"), *FILTERS)
+def update_map(_n, dealer, city, status):
+    points = fleet.map_points(get_db(), current_scope(), _filter(dealer, city, status))
+    note = "" if points else "No battery in view has reported a position yet."
+    return to_geojson(points), note
+
+
+@callback(Output("overview-alerts", "children"), Input("overview-refresh", "n_intervals"), *FILTERS)
+def update_alerts(_n, dealer, city, status):
+    alerts = fleet.alert_feed(get_db(), current_scope(), _filter(dealer, city, status))
+    return create_alert_feed(alerts, datetime.now(IST))
+
+
+@callback(Output("overview-soc", "figure"), Output("overview-cycles", "figure"), Output("overview-distance", "figure"),
+          Input("overview-refresh", "n_intervals"), *FILTERS)
+def update_charts(_n, dealer, city, status):
+    db, scope, filt = get_db(), current_scope(), _filter(dealer, city, status)
+    return (charts.soc_distribution(fleet.soc_distribution(db, scope, filt)),
+            charts.cycle_distribution(fleet.cycle_distribution(db, scope, filt)),
+            charts.distance_calendar(fleet.daily_distance(db, scope, filt), datetime.now(IST).date()))

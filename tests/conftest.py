@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 # The app module builds itself at import: give it demo mode and the test database first.
 os.environ["DEMO_MODE"] = "1"
 os.environ.pop("SECRET_KEY", None)
+# This machine has no internet: one transparent tile for every map tile, so the browser logs no
+# failed requests (and the tests never depend on a tile server).
+os.environ["MAP_TILE_URL"] = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk"
+                              "YAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
 
 import config  # noqa: E402
 from data import db as database  # noqa: E402
@@ -87,14 +92,42 @@ def timescale_db(request, timescale_available) -> database.Database:
     return _mode_db(request, storage.TIMESCALEDB, timescale_available)
 
 
+APP_FLEET = 40
+
+
+def _seed_alerts(db: database.Database, vehicles) -> None:
+    """Open alerts on the first devices of each dealer: the feeds and pins need some."""
+    from datetime import datetime, timezone
+
+    from data import alerts
+
+    now = datetime.now(timezone.utc)
+    with db.transaction() as conn:
+        for i, v in enumerate(vehicles[:8]):
+            kind, severity = (("high_temp", "critical") if i % 2 else ("overcurrent", "warning"))
+            alerts.raise_alert(conn, device_id=v.device_id, alert_type=kind, severity=severity,
+                               message=f"{kind.replace('_', ' ')} on {v.vehicle_number}", value=61.0,
+                               threshold=55.0, at=now, count=1, channels=())
+
+
 @pytest.fixture(scope="session")
 def app_db(timescale_available) -> database.Database:
-    """The database behind the web app under test: migrated, with the demo fleet and users."""
+    """The database behind the web app under test: migrated, the demo fleet and users, three days of
+    simulated history (through the real parser and writer) and a few open alerts."""
+    from ingest import history
+
     mode = storage.TIMESCALEDB if timescale_available else storage.POSTGRES
     url = _fresh_database("bfm_test_app", mode)
     db = database.Database(url)
-    demo.seed_registry(db, demo.fleet(size=40))
+    vehicles = demo.fleet(size=APP_FLEET)
+    demo.seed_registry(db, vehicles)
     demo.seed_users(db)
+    plan = history.demo_plan(3, full_hours=2)
+    history.seed(db, vehicles, plan)
+    if mode == storage.TIMESCALEDB:  # continuous aggregates: make the seeded days part of them now
+        from data import rollups
+        rollups.refresh_range(db, plan.start - timedelta(days=1), plan.now + timedelta(hours=1))
+    _seed_alerts(db, vehicles)
     os.environ["DATABASE_URL"] = url
     config.reset()
     database.use(db)

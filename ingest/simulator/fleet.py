@@ -36,8 +36,8 @@ class SimulatedFleet:
             return tuple(self._scenarios)
 
     # -- iteration over model steps -----------------------------------------------------------
-    def _steps(self, vehicle: DemoVehicle, start: datetime, end: datetime):
-        """(day, index, time) for every 30 s step in [start, end], in order."""
+    def _steps(self, vehicle: DemoVehicle, start: datetime, end: datetime, every: int = 1):
+        """(day, index, time) for every ``every``-th 30 s step in [start, end], in order."""
         end = min(end, datetime.now(timezone.utc))
         first = start.astimezone(IST).date()
         day = first
@@ -49,7 +49,7 @@ class SimulatedFleet:
             # Steps inside [start, end] only: round the start up and the end down, fractions included.
             lo = max(0, math.ceil((start - sim.start).total_seconds() / STEP_SECONDS))
             hi = min(STEPS_PER_DAY - 1, math.floor((end - sim.start).total_seconds() / STEP_SECONDS))
-            for i in range(lo, hi + 1):
+            for i in range(lo + (-lo) % every, hi + 1, every):
                 if not sim.silent[i]:
                     yield sim, i, sim.start + timedelta(seconds=i * STEP_SECONDS)
             day = day + timedelta(days=1)
@@ -64,14 +64,15 @@ class SimulatedFleet:
         return rate > 0 and (_seed(vehicle, _ms(t), name) % 100000) < rate * 100000
 
     # -- endpoints ----------------------------------------------------------------------------
-    def battery_history(self, vehicle_no: str, start: datetime, end: datetime) -> list[dict]:
+    def battery_history(self, vehicle_no: str, start: datetime, end: datetime, every: int = 1) -> list[dict]:
+        """Readings as getbatterydata answers them; ``every`` > 1 thins them (history seeding)."""
         vehicle = self.vehicles[vehicle_no]
         f = self.faults
         null_temp = vehicle_trait(vehicle_no, f.null_temperature_share, "null_temp")
         stuck = vehicle_trait(vehicle_no, f.stuck_soh_share, "stuck_soh")
         unsigned = vehicle_trait(vehicle_no, f.unsigned_current_share, "unsigned")
         rows = []
-        for sim, i, t in self._steps(vehicle, start, end):
+        for sim, i, t in self._steps(vehicle, start, end, every):
             current = abs(sim.current[i]) if unsigned else sim.current[i]
             row = {
                 "soc": self._num(vehicle_no, sim.soc[i]),
@@ -100,10 +101,10 @@ class SimulatedFleet:
             "ignstatus": "on" if sim.speed[i] > 0 else "off", "mobili": 0,
         }
 
-    def gps_history(self, vehicle_no: str, start: datetime, end: datetime) -> list[dict]:
+    def gps_history(self, vehicle_no: str, start: datetime, end: datetime, every: int = 2) -> list[dict]:
+        """Fixes as getgpshistory answers them: once a minute (every other 30 s step) unless thinned."""
         vehicle = self.vehicles[vehicle_no]
-        # GPS reports once a minute: every other 30 s model step.
-        return [self._gps_row(vehicle_no, sim, i, t) for sim, i, t in self._steps(vehicle, start, end) if i % 2 == 0]
+        return [self._gps_row(vehicle_no, sim, i, t) for sim, i, t in self._steps(vehicle, start, end, every)]
 
     def last_gps(self, vehicle_no: str) -> dict | None:
         now = datetime.now(timezone.utc)

@@ -1,0 +1,55 @@
+"""Pieces of the battery page: the header and the trip table. Pure: rows in, components out."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from dash import html
+
+from components.alerts import ago
+from components.empty import create_empty_state
+
+
+def _fact(label: str, value) -> html.Div:
+    return html.Div(className="fact", children=[html.Span(label, className="fact-label"),
+                                                html.Span("—" if value in (None, "") else str(value),
+                                                          className="fact-value")])
+
+
+def create_battery_header(info: dict, online: bool) -> html.Div:
+    state = html.Span("online" if online else "offline", className=f"online-state {'on' if online else 'off'}",
+                      id="battery-online")
+    return html.Div(className="battery-header", children=[
+        html.Div(className="battery-title", children=[
+            html.H1(info["vehicle_number"] or info["device_id"], className="page-title"), state]),
+        html.Div(className="facts", children=[
+            _fact("Device", info["device_id"]),
+            _fact("Battery serial", info["battery_serial"]),
+            _fact("Model", info.get("model")),
+            _fact("Vehicle", info["vehicle_number"]),
+            _fact("Customer", info["customer_name"]),
+            _fact("Dealer", info["dealer_name"]),
+            _fact("City", info["city"]),
+            _fact("Last seen", ago(info["reading_time"], info["now"])),
+            _fact("Charge cycles", info["charge_cycle"]),
+            _fact("SOH", f"{info['soh']:.1f} %" if info.get("soh") is not None else None),
+        ]),
+    ])
+
+
+def create_trip_table(trips: list[dict]) -> html.Div:
+    if not trips:
+        return create_empty_state("No trips recorded yet", "Trips are summarised once a day, after midnight IST.")
+    header = html.Tr([html.Th(h) for h in ("Day", "Distance km", "Energy kWh", "km per kWh", "SOC start → end")])
+    rows = [html.Tr([
+        html.Td(f"{t['start_time']:%a %d %b %Y}"),
+        html.Td(f"{t['distance_km']:,.1f}" if t["distance_km"] is not None else "—"),
+        html.Td(f"{t['energy_used_kwh']:,.2f}" if t["energy_used_kwh"] is not None else "—"),
+        html.Td(f"{t['km_per_kwh']:,.1f}" if t["km_per_kwh"] is not None else "—"),
+        html.Td(f"{t['start_soc']:.0f} → {t['end_soc']:.0f} %" if t["start_soc"] is not None
+                and t["end_soc"] is not None else "—"),
+    ]) for t in trips]
+    return html.Table([html.Thead(header), html.Tbody(rows)], className="data-table", id="battery-trip-table")
+
+
+def as_of(now: datetime) -> str:
+    return f"updated {now:%H:%M:%S}"

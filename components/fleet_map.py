@@ -1,0 +1,53 @@
+"""The fleet map: every device as a coloured pin, clustered so tens of thousands stay smooth.
+
+Pins are GeoJSON points styled in the browser (assets/fleet_map.js) from a few short properties,
+which keeps the payload small at 22,000 devices; the popup is built there from the same properties.
+"""
+from __future__ import annotations
+
+import dash_leaflet as dl
+from dash import html
+
+# India's centre: the view before any data arrives; the user's pan and zoom are never reset after.
+INDIA = (23.5, 80.0)
+STATUS_CODES = {"ok": "g", "warning": "y", "critical": "r", "offline": "o"}
+
+
+def to_geojson(points: list[dict]) -> dict:
+    """Short property names on purpose: they are repeated once per device in every refresh."""
+    features = []
+    for p in points:
+        props = {"id": p["device_id"], "v": p["vehicle_number"], "c": STATUS_CODES.get(p["status"], "o"),
+                 "s": p["soc"], "h": p["soh"] if p.get("soh_measured") else None, "u": p["voltage"],
+                 "m": p["minutes_ago"]}
+        if p.get("charging"):
+            props["ch"] = 1
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lng"], p["lat"]]},
+                         "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def create_fleet_map(prefix: str, tile_url: str, attribution: str, center=INDIA, zoom: int = 5,
+                     class_name: str = "fleet-map") -> html.Div:
+    return html.Div(className=class_name, children=[
+        dl.Map(id=f"{prefix}-map", center=list(center), zoom=zoom, preferCanvas=True, style={"height": "100%"},
+               children=[
+                   dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=18),
+                   dl.GeoJSON(id=f"{prefix}-points", data=None, cluster=True, zoomToBoundsOnClick=True,
+                              superClusterOptions={"radius": 60, "maxZoom": 15},
+                              pointToLayer={"variable": "fleetMap.pointToLayer"},
+                              clusterToLayer={"variable": "fleetMap.clusterToLayer"},
+                              onEachFeature={"variable": "fleetMap.bindPopup"}),
+               ]),
+        html.Div(id=f"{prefix}-map-note", className="map-note"),
+        create_map_legend(),
+    ])
+
+
+def create_map_legend() -> html.Div:
+    items = (("g", "SOC > 50 %"), ("y", "SOC 20–50 % or warning"), ("r", "SOC < 20 % or critical"),
+             ("o", "No data for 24 h"))
+    return html.Div(className="map-legend", children=[
+        html.Span(className="legend-item", children=[html.Span(className=f"legend-dot pin-{code}"), label])
+        for code, label in items
+    ])

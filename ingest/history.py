@@ -1,0 +1,115 @@
+"""Seed past weeks of the simulated fleet straight into the store: the demo and the tests start with
+history instead of waiting for real time to pass.
+
+Rows take the path the worker's rows take (simulator answer → ``readings`` parser → ``telemetry.store``),
+minus the HTTP, so rejects, device state, cursors and rollups come out as they would from ingest.
+Older days are thinned (one reading every ``coarse_minutes``); the last ``full_hours`` are kept at
+the vendor's full 30 s resolution. Cursors end at ``now``, so the worker carries on from there.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from data import telemetry
+from data.db import Database
+from data.demo import DemoVehicle
+from ingest.readings import IST, parse_battery, parse_energy, parse_gps, parse_trip
+from ingest.simulator.fleet import SimulatedFleet
+from ingest.simulator.model import STEP_SECONDS, Faults
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    start: datetime
+    now: datetime
+    full_hours: float = 6
+    coarse_minutes: int = 10
+    faults: Faults = Faults()
+
+
+@dataclass
+class Seeded:
+    devices: int = 0
+    rows: int = 0
+    rejected: int = 0
+    trips: int = 0
+
+
+def _local_midnight(t: datetime) -> datetime:
+    return t.astimezone(IST).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _vehicle_batch(vehicle: DemoVehicle, plan: Plan) -> dict:
+    """Everything one vehicle contributes: parsed readings, rejects, daily trips and energy."""
+    sim = SimulatedFleet([vehicle], plan.faults)
+    plate, device = vehicle.vehicle_number, vehicle.device_id
+    split = max(plan.start, plan.now - timedelta(hours=plan.full_hours))
+    every = max(1, plan.coarse_minutes * 60 // STEP_SECONDS)
+    raw_battery = sim.battery_history(plate, plan.start, split, every) + sim.battery_history(plate, split, plan.now)
+    raw_gps = sim.gps_history(plate, plan.start, split, every) + sim.gps_history(plate, split, plan.now)
+    battery = parse_battery(device, vehicle.battery_serial, raw_battery)
+    gps = parse_gps(device, raw_gps)
+    trips, energy = [], []
+    day, today = _local_midnight(plan.start), _local_midnight(plan.now)
+    while day < today:
+        end = day + timedelta(days=1)
+        trip = parse_trip(device, sim.distance(plate, day, end))
+        if trip and (trip["distance_km"] or 0) > 0:
+            trips.append(trip)
+        used = parse_energy(device, sim.fuel_used(plate, day, end))
+        if used:
+            energy.append(used)
+        day = end
+    return {"device": device, "battery": battery.valid, "gps": gps.valid,
+            "rejected": battery.rejected + gps.rejected, "trips": trips, "energy": energy}
+
+
+def seed(db: Database, vehicles: list[DemoVehicle], plan: Plan, processes: int | None = None,
+         batch_devices: int = 16) -> Seeded:
+    """Simulate and store ``vehicles`` over ``[plan.start, plan.now]``; safe to repeat (nothing is stored twice)."""
+    processes = processes or min(2, os.cpu_count() or 1)
+    done = Seeded()
+    today = _local_midnight(plan.now)
+    pending: list[dict] = []
+
+    def flush():
+        if not pending:
+            return
+        cursors = {}
+        for b in pending:
+            cursors.update({(b["device"], "battery"): plan.now, (b["device"], "gps"): plan.now,
+                            (b["device"], "daily"): today})
+        result = telemetry.store(
+            db, battery=[r for b in pending for r in b["battery"]], gps=[r for b in pending for r in b["gps"]],
+            rejected=[r for b in pending for r in b["rejected"]], trips=[r for b in pending for r in b["trips"]],
+            energy=[r for b in pending for r in b["energy"]], cursors=cursors)
+        done.devices += len(pending)
+        done.rows += result.rows
+        done.rejected += result.rejected_stored
+        done.trips += result.trips_stored
+        pending.clear()
+
+    if processes > 1:
+        with ProcessPoolExecutor(processes) as pool:
+            for batch in pool.map(_vehicle_batch, vehicles, [plan] * len(vehicles), chunksize=4):
+                pending.append(batch)
+                if len(pending) >= batch_devices:
+                    flush()
+    else:
+        for vehicle in vehicles:
+            pending.append(_vehicle_batch(vehicle, plan))
+            if len(pending) >= batch_devices:
+                flush()
+    flush()
+    return done
+
+
+def demo_plan(days: float, now: datetime | None = None, **kwargs) -> Plan:
+    now = now or datetime.now(timezone.utc)
+    return Plan(start=now - timedelta(days=days), now=now, **kwargs)

@@ -1,0 +1,164 @@
+"""One battery: header, gauges, telemetry over a chosen range, sessions, GPS trail, trips, alerts.
+
+The device id comes from the URL and travels in a Store, so every callback gets it from the
+browser: each one re-checks it against the user's scope in SQL (data.battery) before reading.
+A device that is unknown or not the user's gets the same plain "not found".
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dash
+import pandas as pd
+import dash_leaflet as dl
+from dash import Input, Output, State, callback, dcc, html
+
+import config
+from auth import current_scope
+from components import charts, theme
+from components.alerts import create_alert_feed
+from components.battery import create_battery_header, create_trip_table
+from components.empty import create_empty_state
+from data import battery
+from data.db import get_db
+from ingest.readings import IST
+
+dash.register_page(__name__, path_template="/battery/<device_id>", name="Battery", title="Battery")
+
+REFRESH_MS = 10_000
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+DEVICE = State("battery-device", "data")
+
+
+def not_found() -> html.Div:
+    # Deliberately the same for "does not exist" and "not yours", and it does not echo the id.
+    return html.Div(className="not-found", id="battery-not-found", children=[
+        html.H1("Battery not found", className="page-title"),
+        html.P("There is no battery with that id among the batteries you can see."),
+        dcc.Link("Back to the fleet overview", href="/"),
+    ])
+
+
+def layout(device_id: str | None = None, **_query):
+    info = battery.find(get_db(), current_scope(), device_id)
+    if info is None:
+        return not_found()
+    settings = config.get()
+    centre = [info["latitude"], info["longitude"]] if info["latitude"] is not None else [23.5, 80.0]
+    return html.Div(className="battery-page", children=[
+        dcc.Store(id="battery-device", data=device_id),
+        dcc.Interval(id="battery-refresh", interval=REFRESH_MS),
+        html.Div(id="battery-header", children=create_battery_header(info, battery.is_online(info))),
+        html.Div(id="battery-gauges", className="gauge-row"),
+        html.Div(className="range-bar", children=[
+            html.Span("Range", className="range-label"),
+            dcc.RadioItems(id="battery-range", value="24h", inline=True, className="range-picker",
+                           options=[{"label": k, "value": k} for k in battery.RANGES]),
+            html.Span(id="battery-range-note", className="range-note"),
+        ]),
+        dcc.Graph(id="battery-series", config=GRAPH_CONFIG),
+        dcc.Graph(id="battery-sessions", config=GRAPH_CONFIG),
+        html.Div(className="battery-lower", children=[
+            html.Section(className="panel", children=[
+                html.H2("GPS trail", className="panel-title"),
+                html.Div(className="trail-map", children=dl.Map(
+                    id="battery-map", center=centre, zoom=13, style={"height": "100%"}, children=[
+                        dl.TileLayer(url=settings.map_tile_url, attribution=settings.map_attribution, maxZoom=18),
+                        dl.Polyline(id="battery-trail", positions=[], color=theme.ACCENT, weight=3),
+                        dl.CircleMarker(id="battery-position", center=centre, radius=8, color=theme.OK,
+                                        fillOpacity=0.9),
+                    ])),
+                html.Div(id="battery-trail-note", className="map-note"),
+            ]),
+            html.Section(className="panel", children=[
+                html.H2("Open alerts", className="panel-title"),
+                html.Div(id="battery-alerts"),
+            ]),
+        ]),
+        html.Section(className="panel", children=[
+            html.H2("Trips", className="panel-title"),
+            html.Div(id="battery-trips"),
+        ]),
+    ])
+
+
+def _gauges(info: dict) -> list:
+    nominal = info.get("nominal_voltage") or 51.2
+    scale = nominal / 51.2
+    return [
+        dcc.Graph(id="gauge-soc", config={"staticPlot": True}, className="gauge", figure=charts.gauge(
+            info["soc"], "SOC", "%", 0, 100,
+            [(0, 20, "#7f1d1d"), (20, 50, "#713f12"), (50, 100, "#14532d")])),
+        dcc.Graph(id="gauge-voltage", config={"staticPlot": True}, className="gauge", figure=charts.gauge(
+            info["voltage"], "Voltage", "V", 40 * scale, 60 * scale,
+            [(40 * scale, 42 * scale, "#7f1d1d"), (42 * scale, 44 * scale, "#713f12"),
+             (44 * scale, 57.6 * scale, "#14532d"), (57.6 * scale, 60 * scale, "#7f1d1d")])),
+        dcc.Graph(id="gauge-current", config={"staticPlot": True}, className="gauge", figure=charts.gauge(
+            info["current"], "Current", "A", -120, 60,
+            [(-120, -100, "#7f1d1d"), (-100, 0, "#713f12"), (0, 60, "#14532d")])),
+        dcc.Graph(id="gauge-temperature", config={"staticPlot": True}, className="gauge", figure=charts.gauge(
+            info["temperature"], "Temperature", "°C", 0, 70,
+            [(0, 45, "#14532d"), (45, 55, "#713f12"), (55, 70, "#7f1d1d")])),
+    ]
+
+
+@callback(Output("battery-header", "children"), Output("battery-gauges", "children"),
+          Input("battery-refresh", "n_intervals"), DEVICE)
+def update_live(_n, device_id):
+    info = battery.find(get_db(), current_scope(), device_id)
+    if info is None:
+        return not_found(), []
+    if info["reading_time"] is None:
+        return (create_battery_header(info, False),
+                create_empty_state("No readings from this battery yet", "Gauges appear with its first reading."))
+    return create_battery_header(info, battery.is_online(info)), _gauges(info)
+
+
+@callback(Output("battery-series", "figure"), Output("battery-sessions", "figure"),
+          Output("battery-range-note", "children"),
+          Input("battery-range", "value"), Input("battery-refresh", "n_intervals"), DEVICE)
+def update_series(range_key, _n, device_id):
+    range_key = range_key if range_key in battery.RANGES else "24h"
+    frame, resolution = battery.series(get_db(), current_scope(), device_id, range_key, datetime.now(timezone.utc))
+    revision = f"{device_id}:{range_key}"
+    if frame.empty:
+        message = f"No readings in the last {range_key}"
+        return (charts.empty_figure("Telemetry", message), charts.empty_figure("Charge / discharge sessions", message),
+                message)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.tz_convert(IST)
+    note = {"raw": "every reading", "hour": "hourly averages", "day": "daily averages"}[resolution]
+    return (charts.battery_series(frame, resolution, revision),
+            charts.session_timeline(battery.sessions(frame), revision),
+            f"{len(frame):,} points, {note}; drag on a chart to zoom, double-click to reset")
+
+
+@callback(Output("battery-trail", "positions"), Output("battery-position", "center"),
+          Output("battery-trail-note", "children"),
+          Input("battery-range", "value"), Input("battery-refresh", "n_intervals"), DEVICE)
+def update_trail(range_key, _n, device_id):
+    range_key = range_key if range_key in battery.RANGES else "24h"
+    fixes = battery.trail(get_db(), current_scope(), device_id, range_key, datetime.now(timezone.utc))
+    if not fixes:
+        return [], dash.no_update, f"No GPS fixes in the last {range_key}"
+    positions = [[round(f["lat"], 5), round(f["lng"], 5)] for f in fixes]
+    return positions, positions[-1], f"{len(fixes):,} fixes, last at {fixes[-1]['time'].astimezone(IST):%d %b %H:%M}"
+
+
+@callback(Output("battery-map", "bounds"), Input("battery-range", "value"), DEVICE)
+def fit_trail(range_key, device_id):
+    """Only when the range changes: the 10 s refresh must not undo the user's pan and zoom."""
+    range_key = range_key if range_key in battery.RANGES else "24h"
+    box = battery.trail_bounds(get_db(), current_scope(), device_id, range_key, datetime.now(timezone.utc))
+    if box is None:
+        return dash.no_update
+    pad = 0.002
+    return [[box["south"] - pad, box["west"] - pad], [box["north"] + pad, box["east"] + pad]]
+
+
+@callback(Output("battery-alerts", "children"), Output("battery-trips", "children"),
+          Input("battery-refresh", "n_intervals"), DEVICE)
+def update_tables(_n, device_id):
+    db, scope = get_db(), current_scope()
+    alerts = battery.open_alerts(db, scope, device_id)
+    return (create_alert_feed(alerts, datetime.now(IST), empty="No open alerts on this battery", link=False),
+            create_trip_table(battery.trips(db, scope, device_id)))

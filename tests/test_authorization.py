@@ -1,0 +1,140 @@
+"""Every server callback of every page, called over HTTP as every role and as nobody.
+
+The cases below name each callback by its output key; the test fails if the app has a callback
+with no case here, so a new callback cannot ship unwalked. For each case and role it checks:
+anonymous gets 401; dealer1's answers never hold a dealer2 device (id, vehicle number or battery
+serial), whatever dealer1 sends; and nobody gets a server error.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import login
+
+ROLES = ("admin", "manager", "engineer", "viewer", "dealer1", "dealer2")
+
+
+@pytest.fixture(scope="module")
+def fleet_ids(app_db):
+    rows = app_db.query(
+        """SELECT d.device_id, d.vehicle_number, d.battery_serial, dl.code, dl.id AS dealer_id
+           FROM devices d JOIN dealers dl ON dl.id = d.dealer_id ORDER BY d.device_id""")
+    by_dealer: dict[str, list[dict]] = {}
+    for r in rows:
+        by_dealer.setdefault(r["code"], []).append(r)
+    return by_dealer
+
+
+def _outputs(key: str) -> list[dict]:
+    parts = key.strip(".").split("...") if key.startswith("..") else [key]
+    return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+
+
+def _payload(app, key: str, values: dict) -> dict:
+    spec = app.callback_map[key]
+    def fill(items):
+        return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
+                for i in items]
+    outputs = _outputs(key)
+    return {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": fill(spec["inputs"]), "state": fill(spec.get("state", [])),
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"][:1]]}
+
+
+def _cases(ids) -> dict[str, list[dict]]:
+    """Input values per callback: ordinary ones, and ones that try to reach dealer2's batteries."""
+    own, other = ids["LKO01"][0], ids["DEL01"][0]
+    other_dealer = other["dealer_id"]
+    filters = [{}, {"overview-dealer.value": other_dealer}, {"overview-city.value": "Delhi"},
+               {"overview-status.value": "critical"}, {"overview-status.value": "charging"},
+               {"overview-dealer.value": "1 OR 1=1", "overview-city.value": ["x"], "overview-status.value": 5}]
+    devices = [own["device_id"], other["device_id"], "NO-SUCH-DEVICE", "../../etc/passwd", "x" * 500, None, 17]
+    ranges = ["1h", "24h", "30d", "bogus"]
+    battery = [{"battery-device.data": d, "battery-range.value": r, "battery-refresh.n_intervals": 1}
+               for d in devices for r in (ranges if d in (own["device_id"], other["device_id"]) else ["24h"])]
+    pages = ["/", "/wall", f"/battery/{own['device_id']}", f"/battery/{other['device_id']}", "/battery/",
+             "/battery/%00%ff", "/nope"]
+    return {
+        "overview-kpis.children": [dict(f, **{"overview-refresh.n_intervals": 1}) for f in filters],
+        "..overview-points.data...overview-map-note.children..": filters,
+        "overview-alerts.children": filters,
+        "..overview-soc.figure...overview-cycles.figure...overview-distance.figure..": filters,
+        "..wall-kpis.children...wall-alerts.children...wall-asof.children...wall-asof.className..": [{}],
+        "..wall-points.data...wall-map-note.children..": [{}],
+        "..wall-soc.figure...wall-cycles.figure...wall-distance.figure..": [{}],
+        "..battery-header.children...battery-gauges.children..": battery,
+        "..battery-series.figure...battery-sessions.figure...battery-range-note.children..": battery,
+        "..battery-trail.positions...battery-position.center...battery-trail-note.children..": battery,
+        "battery-map.bounds": battery,
+        "..battery-alerts.children...battery-trips.children..": battery,
+        ".._pages_content.children..._pages_store.data..": [
+            {"_pages_location.pathname": p, "_pages_location.search": ""} for p in pages],
+    }
+
+
+def _forbidden(ids, role: str) -> list[str]:
+    """What this role must never see: every identifier of another dealer's batteries."""
+    mine = {"dealer1": "LKO01", "dealer2": "DEL01"}.get(role)
+    if mine is None:
+        return []
+    return [value for code, rows in ids.items() if code != mine for r in rows
+            for value in (r["device_id"], r["vehicle_number"], r["battery_serial"])]
+
+
+def _server_callbacks(app) -> set[str]:
+    """Output keys of every callback that runs on the server (clientside ones never reach it)."""
+    app.server.test_client().get("/login")  # Dash adds the page-routing callbacks on the first request
+    return {k for k, spec in app.callback_map.items() if "callback" in spec}
+
+
+def _covered(app, cases) -> dict[str, list[dict]]:
+    server_side = _server_callbacks(app)
+    walked = {k: v for k, v in cases.items() if k in server_side}
+    missing = sorted(server_side - set(walked))
+    assert not missing, f"callbacks with no authorization case: {missing}"
+    return walked
+
+
+def test_every_callback_has_a_case(dash_app, fleet_ids):
+    _covered(dash_app, _cases(fleet_ids))
+
+
+def test_anonymous_gets_401_from_every_callback(dash_app, client, fleet_ids):
+    for key, values_list in _covered(dash_app, _cases(fleet_ids)).items():
+        for values in values_list:
+            response = client.post("/_dash-update-component", json=_payload(dash_app, key, values))
+            assert response.status_code == 401, (key, values, response.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_callback_keeps_the_role_in_scope(dash_app, client, fleet_ids, role):
+    assert login(client, role).status_code == 302
+    forbidden = _forbidden(fleet_ids, role)
+    calls, walked = 0, _covered(dash_app, _cases(fleet_ids))
+    for key, values_list in walked.items():
+        for values in values_list:
+            response = client.post("/_dash-update-component", json=_payload(dash_app, key, values))
+            body = response.get_data(as_text=True)
+            assert response.status_code in (200, 204), (role, key, values, response.status_code, body[:300])
+            assert "Traceback" not in body
+            leaked = [f for f in forbidden if f in body]
+            assert not leaked, f"{role} got another dealer's batteries from {key} with {values}: {leaked[:3]}"
+            calls += 1
+    assert calls == sum(len(v) for v in walked.values())
+
+
+def test_whole_fleet_roles_do_see_every_dealer(dash_app, client, fleet_ids):
+    """The check above would pass on an app that shows nothing: make sure it shows what it should."""
+    login(client, "manager")
+    key = "..overview-points.data...overview-map-note.children.."
+    body = json.loads(client.post("/_dash-update-component", json=_payload(dash_app, key, {})).get_data())
+    shown = {f["properties"]["id"] for f in body["response"]["overview-points"]["data"]["features"]}
+    assert {r["device_id"] for rows in fleet_ids.values() for r in rows} == shown
+
+    dealer = dash_app.server.test_client()
+    login(dealer, "dealer1")
+    body = json.loads(dealer.post("/_dash-update-component", json=_payload(dash_app, key, {})).get_data())
+    shown = {f["properties"]["id"] for f in body["response"]["overview-points"]["data"]["features"]}
+    assert shown == {r["device_id"] for r in fleet_ids["LKO01"]}
