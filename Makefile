@@ -18,6 +18,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest --headless
 
+bench: bench-ingest bench-dashboard
+
+bench-ingest: $(STAMP)
+	$(BIN)/python -m bench.ingest
+
+bench-dashboard: $(STAMP)
+	$(BIN)/python -m bench.dashboard
+
 freeze: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable
 

@@ -70,6 +70,7 @@ class Settings:
     map_attribution: str
     ingest_interval_seconds: int
     ingest_lookback_hours: int
+    demo_history_days: float
     intellicar_base_url: str
     intellicar_username: str
     intellicar_password: str
@@ -125,6 +126,7 @@ def load(env: dict | None = None) -> Settings:
         map_attribution=env.get("MAP_ATTRIBUTION") or "&copy; OpenStreetMap contributors &copy; CARTO",
         ingest_interval_seconds=_number(env, "INGEST_INTERVAL_SECONDS", 300, minimum=5),
         ingest_lookback_hours=_number(env, "INGEST_LOOKBACK_HOURS", 48, minimum=1),
+        demo_history_days=_number(env, "DEMO_HISTORY_DAYS", 15.0, kind=float, minimum=0, maximum=90),
         intellicar_base_url=(env.get("INTELLICAR_BASE_URL") or "https://apiplatform.intellicar.in/api/standard").rstrip("/"),
         intellicar_username=env.get("INTELLICAR_USERNAME") or "",
         intellicar_password=env.get("INTELLICAR_PASSWORD") or "",

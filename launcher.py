@@ -14,9 +14,13 @@ import sys
 import time
 import urllib.request
 
+import json
+from datetime import datetime, timedelta, timezone
+
 import config
-from data import demo, migrate
+from data import demo, migrate, telemetry
 from data.db import Database, DatabaseUnavailable, resolve_url
+from ingest import history
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -56,6 +60,50 @@ def _wait_for_http(url: str, procs: list[subprocess.Popen], timeout: float = 120
     return False
 
 
+# A few live incidents so the alert feed, red pins and notifications have something to show.
+DEMO_SCENARIOS = (("overheating", 3, 240), ("overcurrent", 7, 120), ("deep_discharge", 11, 90),
+                  ("overheating", 18, 240), ("overcurrent", 25, 180))
+
+
+def _seed_history(url: str, vehicles: list[demo.DemoVehicle], days: float) -> None:
+    """Weeks of history straight from the simulator, so the first `make run` has something to show.
+
+    Later runs only fill the gap since the last stored reading (the worker covers its lookback).
+    """
+    db = Database(url)
+    try:
+        now = datetime.now(timezone.utc)
+        cursors = telemetry.cursors(db, "battery")
+        known = [cursors.get(v.device_id) for v in vehicles]
+        earliest = now - timedelta(days=days)
+        if days <= 0 or all(known) and now - min(known) < timedelta(hours=1):
+            return
+        start = max(min(known), earliest) if all(known) else earliest
+        days = (now - start).total_seconds() / 86400
+        print(f"seeding {days:.1f} days of history for {len(vehicles)} batteries (once; about 2 minutes)…", flush=True)
+        began = time.monotonic()
+        done = history.seed(db, vehicles, history.Plan(start=start, now=now, full_hours=3, coarse_minutes=15))
+        print(f"history ready: {done.rows:,} readings, {done.trips:,} daily trips in "
+              f"{time.monotonic() - began:.0f}s", flush=True)
+    finally:
+        db.dispose()
+
+
+def _inject_scenarios(sim_url: str, vehicles: list[demo.DemoVehicle]) -> None:
+    start_ms = int((datetime.now(timezone.utc) + timedelta(minutes=1)).timestamp() * 1000)
+    for kind, index, minutes in DEMO_SCENARIOS:
+        if index >= len(vehicles):
+            continue
+        body = json.dumps({"vehicle": vehicles[index].vehicle_number, "kind": kind, "start": start_ms,
+                           "minutes": minutes}).encode()
+        request = urllib.request.Request(f"{sim_url}/sim/scenario", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(request, timeout=5).close()
+        except OSError as exc:
+            print(f"make run: could not inject the demo scenario {kind}: {exc}", file=sys.stderr)
+
+
 def _banner(settings: config.Settings) -> str:
     users = ", ".join(name if not dealer else f"{name} ({dealer})" for name, _, dealer, _ in demo.DEMO_USERS)
     return (
@@ -90,13 +138,13 @@ def main() -> int:
     env = dict(os.environ, DATABASE_URL=url, DEMO_MODE="1", **DEMO_INGEST,
                INTELLICAR_BASE_URL=f"http://{settings.host}:{sim_port}/api/standard")
     python = sys.executable
+    sim_url = f"http://{settings.host}:{sim_port}"
     procs = [
         subprocess.Popen([python, "-m", "ingest.simulator", "serve", "--host", settings.host, "--port", str(sim_port),
                           "--calls-per-second", "0"], env=env, cwd=config.ROOT),
         subprocess.Popen([python, "-m", "gunicorn", "app:server", "--bind", f"{settings.host}:{settings.port}",
                           "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--timeout", "60",
                           "--log-level", "warning"], env=env, cwd=config.ROOT),
-        subprocess.Popen([python, "-m", "ingest"], env=env, cwd=config.ROOT),
     ]
 
     def stop(*_):
@@ -116,6 +164,12 @@ def main() -> int:
             stop()
             return 1
         print(_banner(settings), flush=True)
+        vehicles = demo.fleet()
+        _seed_history(url, vehicles, settings.demo_history_days)
+        if _wait_for_http(f"{sim_url}/sim/truth", procs, timeout=30):
+            _inject_scenarios(sim_url, vehicles)
+        # The worker starts after the history, so it carries on from the seeded cursors.
+        procs.append(subprocess.Popen([python, "-m", "ingest"], env=env, cwd=config.ROOT))
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         print("make run: a process exited; stopping the rest", file=sys.stderr)

@@ -13,11 +13,12 @@ from plotly.subplots import make_subplots
 from components import theme
 
 _CONFIG_MARGIN = dict(l=48, r=16, t=44, b=36)
+_TITLE = dict(x=0.02, xanchor="left")
 
 
 def empty_figure(title: str, message: str) -> go.Figure:
     fig = go.Figure()
-    fig.update_layout(template=theme.TEMPLATE, title=title, margin=_CONFIG_MARGIN,
+    fig.update_layout(template=theme.TEMPLATE, title=dict(_TITLE, text=title), margin=_CONFIG_MARGIN,
                       xaxis=dict(visible=False), yaxis=dict(visible=False),
                       annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=theme.MUTED),
                                         xref="paper", yref="paper", x=0.5, y=0.5)])
@@ -32,7 +33,7 @@ def soc_distribution(bands: list[dict], title: str = "State of charge now") -> g
     y = [counts.get(lo, 0) for lo in range(0, 100, 10)]
     colours = [theme.CRITICAL if lo < 20 else theme.WARNING if lo < 50 else theme.OK for lo in range(0, 100, 10)]
     fig = go.Figure(go.Bar(x=x, y=y, marker_color=colours, hovertemplate="SOC %{x} %: %{y} batteries<extra></extra>"))
-    fig.update_layout(template=theme.TEMPLATE, title=title, margin=_CONFIG_MARGIN, bargap=0.08,
+    fig.update_layout(template=theme.TEMPLATE, title=dict(_TITLE, text=title), margin=_CONFIG_MARGIN, bargap=0.08,
                       xaxis_title="SOC %", yaxis_title="batteries")
     return fig
 
@@ -42,7 +43,7 @@ def cycle_distribution(bands: list[dict], width: int = 100, title: str = "Charge
         return empty_figure(title, "No charge-cycle counts reported yet")
     fig = go.Figure(go.Bar(x=[f"{b['band']}–{b['band'] + width - 1}" for b in bands], y=[b["devices"] for b in bands],
                            marker_color=theme.ACCENT, hovertemplate="%{x} cycles: %{y} batteries<extra></extra>"))
-    fig.update_layout(template=theme.TEMPLATE, title=title, margin=_CONFIG_MARGIN, bargap=0.08,
+    fig.update_layout(template=theme.TEMPLATE, title=dict(_TITLE, text=title), margin=_CONFIG_MARGIN, bargap=0.08,
                       xaxis_title="cycles", yaxis_title="batteries")
     return fig
 
@@ -65,7 +66,7 @@ def distance_calendar(days: list[dict], today: date, weeks: int = 12, title: str
     fig = go.Figure(go.Heatmap(z=z, x=x, y=weekdays, text=text, hoverinfo="text", xgap=3, ygap=3,
                                colorscale=[[0, theme.PANEL], [0.01, "#0c4a6e"], [1, theme.ACCENT]],
                                colorbar=dict(title="km", thickness=10)))
-    fig.update_layout(template=theme.TEMPLATE, title=title, margin=_CONFIG_MARGIN,
+    fig.update_layout(template=theme.TEMPLATE, title=dict(_TITLE, text=title), margin=_CONFIG_MARGIN,
                       yaxis=dict(autorange="reversed", showgrid=False), xaxis=dict(showgrid=False))
     return fig
 
@@ -91,7 +92,7 @@ def battery_series(frame, resolution: str, revision: str) -> go.Figure:
                                font=dict(color=theme.MUTED))
     note = {"raw": "every reading", "hour": "hourly averages", "day": "daily averages"}[resolution]
     fig.update_layout(template=theme.TEMPLATE, height=720, showlegend=False, uirevision=revision,
-                      title=f"Telemetry ({note})", margin=dict(l=56, r=16, t=64, b=36), hovermode="x unified")
+                      title=dict(_TITLE, text=f"Telemetry ({note})"), margin=dict(l=56, r=16, t=64, b=36), hovermode="x unified")
     return fig
 
 
@@ -112,7 +113,7 @@ def session_timeline(blocks: list[dict], revision: str) -> go.Figure:
             y=[kind] * len(mine), orientation="h", marker_color=colour, name=kind,
             customdata=[[f"{b['start']:%d %b %H:%M}", f"{b['end']:%H:%M}"] for b in mine],
             hovertemplate=kind + " %{customdata[0]}–%{customdata[1]}<extra></extra>"))
-    fig.update_layout(template=theme.TEMPLATE, title=title, height=220, barmode="overlay", showlegend=False,
+    fig.update_layout(template=theme.TEMPLATE, title=dict(_TITLE, text=title), height=220, barmode="overlay", showlegend=False,
                       xaxis=dict(type="date"), uirevision=revision, margin=_CONFIG_MARGIN)
     return fig
 

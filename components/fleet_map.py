@@ -30,7 +30,7 @@ def to_geojson(points: list[dict]) -> dict:
 def create_fleet_map(prefix: str, tile_url: str, attribution: str, center=INDIA, zoom: int = 5,
                      class_name: str = "fleet-map") -> html.Div:
     return html.Div(className=class_name, children=[
-        dl.Map(id=f"{prefix}-map", center=list(center), zoom=zoom, preferCanvas=True, style={"height": "100%"},
+        dl.Map(id=f"{prefix}-map", center=list(center), zoom=zoom, style={"height": "100%"},
                children=[
                    dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=18),
                    dl.GeoJSON(id=f"{prefix}-points", data=None, cluster=True, zoomToBoundsOnClick=True,

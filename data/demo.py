@@ -99,6 +99,8 @@ def seed_registry(db: Database, vehicles: list[DemoVehicle]) -> None:
                ON CONFLICT (code) DO NOTHING"""),
             [dict(d.__dict__, email=f"{d.code.lower()}@dealers.example") for d in DEALERS])
         ids = dict(conn.execute(text("SELECT code, id FROM dealers")).all())
+        if not vehicles:  # an executemany with no rows would be a bare INSERT with unbound values
+            return
         conn.execute(text(
             """INSERT INTO batteries (serial, model, chemistry, nominal_voltage, capacity_ah, warranty_months,
                                       warranty_cycles, dealer_id, manufactured_at, sold_at)

@@ -14,20 +14,26 @@ from conftest import ROOT, free_port
 
 def start(data_dir, port):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY")}
-    env.update(DATA_DIR=str(data_dir), PORT=str(port), DEMO_MODE="1", INGEST_INTERVAL_SECONDS="5")
+    # One day of seeded history keeps the test short; the demo's default is 15 days (measured in the README).
+    env.update(DATA_DIR=str(data_dir), PORT=str(port), DEMO_MODE="1", INGEST_INTERVAL_SECONDS="5",
+               DEMO_HISTORY_DAYS="1")
     proc = subprocess.Popen([sys.executable, "launcher.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return proc, read_until(proc, "Ctrl-C stops everything")
+
+
+def read_until(proc, marker: str, timeout: float = 120) -> str:
     lines = []
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
             break
         lines.append(line)
-        if "Ctrl-C stops everything" in line:
-            return proc, "".join(lines)
+        if marker in line:
+            return "".join(lines)
     proc.kill()
-    pytest.fail("launcher did not come up:\n" + "".join(lines))
+    pytest.fail(f"launcher never said {marker!r}:\n" + "".join(lines))
 
 
 def postmaster_pid(data_dir):
@@ -57,6 +63,16 @@ def test_run_attach_stop_restart(tmp_path):
         assert attach.returncode == 0, attach.stderr
         assert str(data_dir / "pgdata").replace("/", "%2F") in attach.stdout or str(data_dir) in attach.stdout
         assert postmaster_pid(data_dir) == server_pid
+        # The first start seeds history straight from the simulator, then the worker carries on.
+        read_until(proc, "history ready", timeout=180)
+        from data.db import Database
+        db = Database(f"postgresql+psycopg2://postgres:@/bfm?host={data_dir / 'pgdata'}")
+        spans = db.query("""SELECT d.device_id, max(r.time) - min(r.time) AS span
+                            FROM devices d LEFT JOIN telemetry.battery_readings r USING (device_id)
+                            GROUP BY d.device_id""")
+        db.dispose()
+        assert len(spans) >= 300
+        assert all(s["span"] is not None and s["span"].total_seconds() > 20 * 3600 for s in spans)
     finally:
         ctrl_c(proc)
     assert proc.returncode == 0

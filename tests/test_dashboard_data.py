@@ -1,0 +1,122 @@
+"""The dashboard's queries (data/fleet.py, data/battery.py) on a real database, in both storage modes:
+scope, filters, the status rules, stuck SOH, and the empty cases the pages must explain."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+
+from data import battery, demo, fleet, rollups
+from data.fleet import FleetFilter
+from data.scope import Scope
+from ingest import history
+
+WHOLE = Scope("manager", 1)
+
+
+def _dealer_scope(db, code: str) -> Scope:
+    return Scope("dealer", 2, db.scalar("SELECT id FROM dealers WHERE code = :c", c=code))
+
+
+@pytest.fixture
+def seeded(any_db):
+    vehicles = demo.fleet(size=8)
+    demo.seed_registry(any_db, vehicles)
+    plan = history.demo_plan(1, full_hours=1)
+    history.seed(any_db, vehicles, plan, processes=1)
+    rollups.refresh_range(any_db, plan.start - timedelta(days=1), plan.now + timedelta(hours=1))
+    return any_db, vehicles
+
+
+def test_empty_fleet_answers_empty_not_errors(any_db):
+    demo.seed_registry(any_db, [])
+    k = fleet.kpis(any_db, WHOLE)
+    assert k["batteries"] == 0 and k["avg_soh"] is None and k["charging"] == 0
+    assert fleet.map_points(any_db, WHOLE) == []
+    assert fleet.alert_feed(any_db, WHOLE) == []
+    assert fleet.soc_distribution(any_db, WHOLE) == []
+    assert fleet.daily_distance(any_db, WHOLE) == []
+    assert fleet.data_as_of(any_db, WHOLE)["newest_reading"] is None
+
+
+def test_device_without_readings(any_db):
+    demo.seed_registry(any_db, demo.fleet(size=1))
+    device = any_db.scalar("SELECT device_id FROM devices")
+    info = battery.find(any_db, WHOLE, device)
+    assert info is not None and info["reading_time"] is None and not battery.is_online(info)
+    frame, resolution = battery.series(any_db, WHOLE, device, "24h", datetime.now(timezone.utc))
+    assert frame.empty and resolution == "raw"
+    assert battery.sessions(frame) == []
+    assert battery.trail(any_db, WHOLE, device, "24h", datetime.now(timezone.utc)) == []
+    assert battery.trips(any_db, WHOLE, device) == []
+    assert fleet.map_points(any_db, WHOLE) == []  # no position yet: no pin
+    assert fleet.kpis(any_db, WHOLE)["offline"] == 1
+
+
+def test_dealer_sees_only_its_devices_even_when_asking_for_others(seeded):
+    db, vehicles = seeded
+    lucknow, delhi = _dealer_scope(db, "LKO01"), _dealer_scope(db, "DEL01")
+    own = {v.device_id for v in vehicles if v.dealer_code == "LKO01"}
+    other = next(v.device_id for v in vehicles if v.dealer_code == "DEL01")
+    assert {p["device_id"] for p in fleet.map_points(db, lucknow)} == own
+    assert fleet.kpis(db, lucknow)["batteries"] == len(own)
+    # A filter naming the other dealer narrows the scope to nothing; it never widens it.
+    assert fleet.map_points(db, lucknow, FleetFilter(dealer_id=delhi.dealer_id)) == []
+    assert fleet.map_points(db, lucknow, FleetFilter(city="Delhi")) == []
+    assert battery.find(db, lucknow, other) is None
+    now = datetime.now(timezone.utc)
+    assert battery.series(db, lucknow, other, "24h", now)[0].empty
+    assert battery.trail(db, lucknow, other, "24h", now) == []
+    assert battery.trips(db, lucknow, other) == []
+    assert battery.find(db, delhi, other) is not None
+    assert not battery.series(db, delhi, other, "24h", now)[0].empty
+    assert battery.trail(db, delhi, other, "24h", now)
+
+
+def test_series_uses_raw_for_short_ranges_and_rollups_for_long(seeded):
+    db, vehicles = seeded
+    now = datetime.now(timezone.utc)
+    raw, resolution = battery.series(db, WHOLE, vehicles[0].device_id, "1h", now)
+    assert resolution == "raw" and len(raw) > 60  # full 30 s resolution in the last hour
+    hourly, resolution = battery.series(db, WHOLE, vehicles[0].device_id, "7d", now)
+    assert resolution == "hour" and 20 <= len(hourly) <= 26
+    assert hourly["soc"].between(0, 100).all()
+    empty, _ = battery.series(db, WHOLE, vehicles[0].device_id, "1h", now - timedelta(days=60))
+    assert empty.empty
+
+
+def test_sessions_follow_the_sign_of_the_current():
+    t0 = pd.Timestamp("2026-11-01T08:00Z")
+    frame = pd.DataFrame({"time": [t0 + pd.Timedelta(minutes=m) for m in range(6)],
+                          "current": [-20.0, -18.0, 0.2, 30.0, 31.0, 30.5]})
+    blocks = battery.sessions(frame)
+    assert [b["kind"] for b in blocks] == ["discharge", "rest", "charge"]
+    assert blocks[0]["start"] == t0 and blocks[-1]["end"] == t0 + pd.Timedelta(minutes=5)
+
+
+def test_status_rules_and_stuck_soh(seeded):
+    db, vehicles = seeded
+    a, b, c, d = (v.device_id for v in vehicles[:4])
+    db.execute("UPDATE device_state SET soc = 10 WHERE device_id = :d", d=a)
+    db.execute("UPDATE device_state SET soc = 35 WHERE device_id = :d", d=b)
+    db.execute("UPDATE device_state SET reading_time = now() - INTERVAL '3 days', soc = 90 WHERE device_id = :d", d=c)
+    db.execute("UPDATE device_state SET soc = 90, soh = 100 WHERE device_id = :d", d=d)
+    db.execute("UPDATE devices SET activated_at = now() - INTERVAL '400 days' WHERE device_id = :d", d=d)
+    status = {p["device_id"]: p["status"] for p in fleet.map_points(db, WHOLE)}
+    assert (status[a], status[b], status[c]) == ("critical", "warning", "offline")
+    assert {p["device_id"] for p in fleet.map_points(db, WHOLE, FleetFilter(status="offline"))} == {c}
+    points = {p["device_id"]: p for p in fleet.map_points(db, WHOLE)}
+    assert points[d]["soh_measured"] is False
+    k = fleet.kpis(db, WHOLE)
+    measured = db.scalar(
+        """SELECT avg(s.soh) FROM device_state s JOIN devices v USING (device_id)
+           WHERE s.soh IS NOT NULL AND NOT (s.soh >= 99.95 AND v.activated_at < now() - INTERVAL '30 days')""")
+    assert k["avg_soh"] == pytest.approx(measured)
+    assert k["soh_unmeasured"] >= 1
+
+
+def test_filter_inputs_are_cleaned():
+    assert FleetFilter.from_inputs("3", "Delhi", "critical") == FleetFilter(3, "Delhi", "critical")
+    assert FleetFilter.from_inputs("1 OR 1=1", ["x"], "DROP") == FleetFilter()
+    assert FleetFilter.from_inputs(None, "x" * 500, None) == FleetFilter()
