@@ -98,6 +98,9 @@ SEED = [
        SELECT d.device_id, date_trunc('day', now()) - make_interval(days => g),
               date_trunc('day', now()) - make_interval(days => g - 1), 40 + (g * 13 + length(d.device_id)) % 60
        FROM devices d CROSS JOIN generate_series(1, 30) g""",
+    """INSERT INTO telemetry.fleet_distance_daily (day, dealer_id, city, km, trips)
+       SELECT (t.start_time AT TIME ZONE 'Asia/Kolkata')::date, d.dealer_id, d.city, sum(t.distance_km), count(*)
+       FROM telemetry.trips t JOIN devices d USING (device_id) GROUP BY 1, 2, 3""",
     """INSERT INTO telemetry.energy_consumption (device_id, start_time, end_time, energy_used_kwh, start_soc, end_soc)
        SELECT device_id, start_time, end_time, distance_km / 22.0, 100, 35 FROM telemetry.trips""",
     """INSERT INTO alerts (device_id, alert_type, severity, message, first_seen_at, last_seen_at)

@@ -1,7 +1,8 @@
 """The fleet map: every device as a coloured pin, clustered so tens of thousands stay smooth.
 
-Pins are GeoJSON points styled in the browser (assets/fleet_map.js) from a few short properties,
-which keeps the payload small at 22,000 devices; the popup is built there from the same properties.
+Pins are GeoJSON points (built by data.fleet.map_geojson) styled in the browser by
+assets/fleet_map.js from a few short properties, which keeps the payload small at 22,000
+devices; the popup is built there from the same properties.
 """
 from __future__ import annotations
 
@@ -10,21 +11,6 @@ from dash import html
 
 # India's centre: the view before any data arrives; the user's pan and zoom are never reset after.
 INDIA = (23.5, 80.0)
-STATUS_CODES = {"ok": "g", "warning": "y", "critical": "r", "offline": "o"}
-
-
-def to_geojson(points: list[dict]) -> dict:
-    """Short property names on purpose: they are repeated once per device in every refresh."""
-    features = []
-    for p in points:
-        props = {"id": p["device_id"], "v": p["vehicle_number"], "c": STATUS_CODES.get(p["status"], "o"),
-                 "s": p["soc"], "h": p["soh"] if p.get("soh_measured") else None, "u": p["voltage"],
-                 "m": p["minutes_ago"]}
-        if p.get("charging"):
-            props["ch"] = 1
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lng"], p["lat"]]},
-                         "properties": props})
-    return {"type": "FeatureCollection", "features": features}
 
 
 def create_fleet_map(prefix: str, tile_url: str, attribution: str, center=INDIA, zoom: int = 5,

@@ -112,18 +112,32 @@ def kpis(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict:
     )
 
 
-def map_points(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> list[dict]:
-    """Every device in view that has a position, with what its pin and popup show."""
-    return db.query(
-        f"""WITH {_fleet(scope)}
-        SELECT device_id, vehicle_number, round(latitude::numeric, 5)::float AS lat,
-               round(longitude::numeric, 5)::float AS lng, round(soc::numeric, 0)::int AS soc,
-               round(soh::numeric, 1)::float AS soh, soh_measured, round(voltage::numeric, 1)::float AS voltage,
-               charging, status,
-               CAST(extract(epoch FROM now() - reading_time) / 60 AS integer) AS minutes_ago
-        FROM f WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
-        **_params(scope, filt),
-    )
+_POINT_COLUMNS = """device_id, vehicle_number, round(latitude::numeric, 5)::float AS lat,
+    round(longitude::numeric, 5)::float AS lng, round(soc::numeric, 0)::int AS soc,
+    round(soh::numeric, 1)::float AS soh, soh_measured, round(voltage::numeric, 1)::float AS voltage,
+    charging, status, CAST(extract(epoch FROM now() - reading_time) / 60 AS integer) AS minutes_ago"""
+_POSITIONED = "WHERE latitude IS NOT NULL AND longitude IS NOT NULL"
+# The map's GeoJSON, built by the database: at 22,000 devices that is several times faster than
+# building 22,000 Python dicts. Short property names, read by assets/fleet_map.js.
+_FEATURE = """json_build_object('type', 'Feature',
+    'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(p.lng, p.lat)),
+    'properties', json_strip_nulls(json_build_object(
+        'id', p.device_id, 'v', p.vehicle_number,
+        'c', CASE p.status WHEN 'ok' THEN 'g' WHEN 'warning' THEN 'y' WHEN 'critical' THEN 'r' ELSE 'o' END,
+        's', p.soc, 'h', CASE WHEN p.soh_measured THEN p.soh END, 'u', p.voltage, 'm', p.minutes_ago,
+        'ch', CASE WHEN p.charging THEN 1 END)))"""
+
+
+def map_geojson(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> tuple[str, int]:
+    """The map's FeatureCollection as JSON text, and how many pins it holds."""
+    row = db.one(
+        f"""WITH {_fleet(scope)}, p AS (SELECT {_POINT_COLUMNS} FROM f {_POSITIONED})
+            SELECT json_build_object('type', 'FeatureCollection',
+                                     'features', coalesce(json_agg({_FEATURE}), '[]'::json))::text AS geojson,
+                   count(*) AS pins
+            FROM p""",
+        **_params(scope, filt))
+    return row["geojson"], row["pins"]
 
 
 def alert_feed(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER, limit: int = 30) -> list[dict]:
@@ -161,13 +175,25 @@ def cycle_distribution(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER
 
 
 def daily_distance(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER, days: int = 84) -> list[dict]:
-    """Fleet kilometres per local (IST) day over the last ``days`` days, from the daily trips."""
+    """Fleet kilometres per local (IST) day over the last ``days`` days.
+
+    From the per-(day, dealer, city) rollup; a status filter (which depends on each battery's state
+    now) has to go through the trips themselves.
+    """
+    if filt.status is None:
+        return db.query(
+            f"""SELECT f.day, sum(f.km) AS km FROM telemetry.fleet_distance_daily f
+                WHERE f.day >= (now() AT TIME ZONE 'Asia/Kolkata')::date - :days AND {scope.devices("f")}
+                  AND (CAST(:f_dealer AS integer) IS NULL OR f.dealer_id = :f_dealer)
+                  AND (CAST(:f_city AS text) IS NULL OR f.city = :f_city)
+                GROUP BY 1 ORDER BY 1""",
+            **_params(scope, filt, days=days))
     return db.query(
         f"""WITH {_fleet(scope)}
-        SELECT (t.start_time AT TIME ZONE 'Asia/Kolkata')::date AS day, sum(t.distance_km) AS km,
-               count(DISTINCT t.device_id) AS devices
-        FROM telemetry.trips t JOIN f ON f.device_id = t.device_id
+        SELECT (t.start_time AT TIME ZONE 'Asia/Kolkata')::date AS day, sum(t.distance_km) AS km
+        FROM telemetry.trips t
         WHERE t.start_time >= now() - make_interval(days => :days)
+          AND t.device_id IN (SELECT device_id FROM f)
         GROUP BY 1 ORDER BY 1""",
         **_params(scope, filt, days=days),
     )

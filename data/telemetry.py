@@ -97,6 +97,15 @@ VALUES %s
 ON CONFLICT (device_id, stream, time) WHERE time IS NOT NULL DO NOTHING
 """
 
+# A new trip adds its km to the fleet's day (dealer, city): the overview's calendar reads this.
+_DISTANCE_DAILY = """
+INSERT INTO telemetry.fleet_distance_daily AS f (day, dealer_id, city, km, trips)
+SELECT (CAST(%(start_time)s AS timestamptz) AT TIME ZONE 'Asia/Kolkata')::date, coalesce(d.dealer_id, 0),
+       coalesce(d.city, ''), coalesce(%(distance_km)s, 0), 1
+FROM devices d WHERE d.device_id = %(device_id)s
+ON CONFLICT (day, dealer_id, city) DO UPDATE SET km = f.km + EXCLUDED.km, trips = f.trips + 1
+"""
+
 _CURSOR = """
 INSERT INTO ingest_cursors AS c (device_id, stream, high_water) VALUES %s
 ON CONFLICT (device_id, stream) DO UPDATE SET high_water = greatest(c.high_water, EXCLUDED.high_water),
@@ -133,6 +142,8 @@ def store(db: Database, *, battery: list[dict] = (), gps: list[dict] = (), rejec
                            %(distance_km)s, %(start_latitude)s, %(start_longitude)s, %(end_latitude)s,
                            %(end_longitude)s, %(last_ign_on)s, %(last_ign_off)s)
                        ON CONFLICT (device_id, start_time, end_time) DO NOTHING""", row)
+                if cur.rowcount:
+                    cur.execute(_DISTANCE_DAILY, row)
                 result.trips_stored += cur.rowcount
             for row in energy:
                 cur.execute(

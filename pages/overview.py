@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import dash
+import orjson
 from dash import Input, Output, callback, dcc, html
 
 import config
@@ -16,7 +17,7 @@ from components import charts
 from components.alerts import create_alert_feed
 from components.empty import create_empty_state
 from components.filters import create_filter_bar
-from components.fleet_map import create_fleet_map, to_geojson
+from components.fleet_map import create_fleet_map
 from components.kpi import create_fleet_kpis
 from data import fleet
 from data.db import get_db
@@ -70,9 +71,8 @@ def update_kpis(_n, dealer, city, status):
 @callback(Output("overview-points", "data"), Output("overview-map-note", "children"),
           Input("overview-refresh", "n_intervals"), *FILTERS)
 def update_map(_n, dealer, city, status):
-    points = fleet.map_points(get_db(), current_scope(), _filter(dealer, city, status))
-    note = "" if points else "No battery in view has reported a position yet."
-    return to_geojson(points), note
+    geojson, pins = fleet.map_geojson(get_db(), current_scope(), _filter(dealer, city, status))
+    return orjson.loads(geojson), "" if pins else "No battery in view has reported a position yet."
 
 
 @callback(Output("overview-alerts", "children"), Input("overview-refresh", "n_intervals"), *FILTERS)

@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import dash
+import orjson
 from dash import Input, Output, callback, dcc, html
 
 import config
 from auth import current_scope
 from components import charts
 from components.alerts import create_alert_feed
-from components.fleet_map import create_fleet_map, to_geojson
+from components.fleet_map import create_fleet_map
 from components.kpi import create_fleet_kpis
 from components.empty import create_empty_state
 from data import fleet
@@ -76,8 +77,8 @@ def update_wall(_n):
 
 @callback(Output("wall-points", "data"), Output("wall-map-note", "children"), Input("wall-refresh", "n_intervals"))
 def update_wall_map(_n):
-    points = fleet.map_points(get_db(), current_scope())
-    return to_geojson(points), "" if points else "No battery has reported a position yet."
+    geojson, pins = fleet.map_geojson(get_db(), current_scope())
+    return orjson.loads(geojson), "" if pins else "No battery has reported a position yet."
 
 
 @callback(Output("wall-soc", "figure"), Output("wall-cycles", "figure"), Output("wall-distance", "figure"),

@@ -2,6 +2,7 @@
 scope, filters, the status rules, stuck SOH, and the empty cases the pages must explain."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -13,6 +14,14 @@ from data.scope import Scope
 from ingest import history
 
 WHOLE = Scope("manager", 1)
+
+
+def pins(db, scope, filt=FleetFilter()) -> dict[str, dict]:
+    """The map's pins by device id, from the GeoJSON the map gets."""
+    geojson, count = fleet.map_geojson(db, scope, filt)
+    features = json.loads(geojson)["features"]
+    assert len(features) == count
+    return {f["properties"]["id"]: dict(f["properties"], lnglat=f["geometry"]["coordinates"]) for f in features}
 
 
 def _dealer_scope(db, code: str) -> Scope:
@@ -33,7 +42,7 @@ def test_empty_fleet_answers_empty_not_errors(any_db):
     demo.seed_registry(any_db, [])
     k = fleet.kpis(any_db, WHOLE)
     assert k["batteries"] == 0 and k["avg_soh"] is None and k["charging"] == 0
-    assert fleet.map_points(any_db, WHOLE) == []
+    assert pins(any_db, WHOLE) == {}
     assert fleet.alert_feed(any_db, WHOLE) == []
     assert fleet.soc_distribution(any_db, WHOLE) == []
     assert fleet.daily_distance(any_db, WHOLE) == []
@@ -50,7 +59,7 @@ def test_device_without_readings(any_db):
     assert battery.sessions(frame) == []
     assert battery.trail(any_db, WHOLE, device, "24h", datetime.now(timezone.utc)) == []
     assert battery.trips(any_db, WHOLE, device) == []
-    assert fleet.map_points(any_db, WHOLE) == []  # no position yet: no pin
+    assert pins(any_db, WHOLE) == {}  # no position yet: no pin
     assert fleet.kpis(any_db, WHOLE)["offline"] == 1
 
 
@@ -59,11 +68,13 @@ def test_dealer_sees_only_its_devices_even_when_asking_for_others(seeded):
     lucknow, delhi = _dealer_scope(db, "LKO01"), _dealer_scope(db, "DEL01")
     own = {v.device_id for v in vehicles if v.dealer_code == "LKO01"}
     other = next(v.device_id for v in vehicles if v.dealer_code == "DEL01")
-    assert {p["device_id"] for p in fleet.map_points(db, lucknow)} == own
+    assert set(pins(db, lucknow)) == own
     assert fleet.kpis(db, lucknow)["batteries"] == len(own)
     # A filter naming the other dealer narrows the scope to nothing; it never widens it.
-    assert fleet.map_points(db, lucknow, FleetFilter(dealer_id=delhi.dealer_id)) == []
-    assert fleet.map_points(db, lucknow, FleetFilter(city="Delhi")) == []
+    assert pins(db, lucknow, FleetFilter(dealer_id=delhi.dealer_id)) == {}
+    assert pins(db, lucknow, FleetFilter(city="Delhi")) == {}
+    assert fleet.daily_distance(db, lucknow, FleetFilter(dealer_id=delhi.dealer_id)) == []
+    assert fleet.alert_feed(db, lucknow, FleetFilter(dealer_id=delhi.dealer_id)) == []
     assert battery.find(db, lucknow, other) is None
     now = datetime.now(timezone.utc)
     assert battery.series(db, lucknow, other, "24h", now)[0].empty
@@ -103,11 +114,10 @@ def test_status_rules_and_stuck_soh(seeded):
     db.execute("UPDATE device_state SET reading_time = now() - INTERVAL '3 days', soc = 90 WHERE device_id = :d", d=c)
     db.execute("UPDATE device_state SET soc = 90, soh = 100 WHERE device_id = :d", d=d)
     db.execute("UPDATE devices SET activated_at = now() - INTERVAL '400 days' WHERE device_id = :d", d=d)
-    status = {p["device_id"]: p["status"] for p in fleet.map_points(db, WHOLE)}
-    assert (status[a], status[b], status[c]) == ("critical", "warning", "offline")
-    assert {p["device_id"] for p in fleet.map_points(db, WHOLE, FleetFilter(status="offline"))} == {c}
-    points = {p["device_id"]: p for p in fleet.map_points(db, WHOLE)}
-    assert points[d]["soh_measured"] is False
+    colour = {device: p["c"] for device, p in pins(db, WHOLE).items()}
+    assert (colour[a], colour[b], colour[c]) == ("r", "y", "o")
+    assert set(pins(db, WHOLE, FleetFilter(status="offline"))) == {c}
+    assert "h" not in pins(db, WHOLE)[d]  # stuck SOH: the popup says "not measured"
     k = fleet.kpis(db, WHOLE)
     measured = db.scalar(
         """SELECT avg(s.soh) FROM device_state s JOIN devices v USING (device_id)
@@ -120,3 +130,18 @@ def test_filter_inputs_are_cleaned():
     assert FleetFilter.from_inputs("3", "Delhi", "critical") == FleetFilter(3, "Delhi", "critical")
     assert FleetFilter.from_inputs("1 OR 1=1", ["x"], "DROP") == FleetFilter()
     assert FleetFilter.from_inputs(None, "x" * 500, None) == FleetFilter()
+
+
+def test_distance_calendar_rollup_matches_the_trips_and_counts_each_trip_once(seeded):
+    db, vehicles = seeded
+    direct = {r["day"]: r["km"] for r in db.query(
+        """SELECT (start_time AT TIME ZONE 'Asia/Kolkata')::date AS day, sum(distance_km) AS km
+           FROM telemetry.trips GROUP BY 1""")}
+    assert direct
+    history.seed(db, vehicles, history.demo_plan(1, full_hours=1), processes=1)  # the same trips again
+    rolled = {r["day"]: r["km"] for r in fleet.daily_distance(db, WHOLE)}
+    assert rolled.keys() == direct.keys()
+    assert all(rolled[d] == pytest.approx(direct[d], rel=1e-5) for d in direct)
+    # With a status filter the calendar comes from the trips themselves, and agrees.
+    everyone = FleetFilter(status="ok")
+    assert {r["day"] for r in fleet.daily_distance(db, WHOLE, everyone)} <= set(direct)

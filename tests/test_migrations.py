@@ -10,7 +10,8 @@ from data import migrate
 
 TABLES = {"dealers", "users", "batteries", "devices", "device_state", "alert_rules", "alerts", "alert_events",
           "ingest_cursors", "ingest_runs", "notification_outbox", "login_failures", "app_meta"}
-TELEMETRY = {"battery_readings", "gps_readings", "trips", "energy_consumption", "rejected_readings"}
+TELEMETRY = {"battery_readings", "gps_readings", "trips", "energy_consumption", "rejected_readings",
+             "fleet_distance_daily"}
 ROLLUPS = {"battery_hourly", "battery_daily"}
 
 
@@ -88,4 +89,4 @@ def test_alembic_command_line(plain_db):
     assert down.returncode == 0, down.stderr
     up = subprocess.run([*alembic, "upgrade", "head"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert up.returncode == 0, up.stderr
-    assert plain_db.scalar("SELECT version_num FROM alembic_version") == "0001"
+    assert plain_db.scalar("SELECT version_num FROM alembic_version") == "0002"
