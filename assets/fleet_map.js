@@ -58,3 +58,22 @@ window.fleetMap = (function () {
 
   return {pointToLayer: pointToLayer, clusterToLayer: clusterToLayer, bindPopup: bindPopup};
 })();
+
+// Column-wise pins from the server (data/fleet.py map_pins) → the GeoJSON layer's data.
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  fleetMap: {
+    toGeojson: function (cols) {
+      var features = [];
+      if (cols && cols.id) {
+        for (var i = 0; i < cols.id.length; i++) {
+          features.push({
+            type: "Feature", geometry: {type: "Point", coordinates: [cols.lng[i], cols.lat[i]]},
+            properties: {id: cols.id[i], v: cols.v[i], c: cols.c[i], s: cols.s[i], h: cols.h[i], u: cols.u[i],
+                         m: cols.m[i], ch: cols.ch[i]}
+          });
+        }
+      }
+      return {type: "FeatureCollection", features: features};
+    }
+  }
+});

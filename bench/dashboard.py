@@ -80,15 +80,12 @@ SEED = [
               50 + 40 * sin(g / 4.0), 45, 95, 52 + sin(g / 4.0), 50, 55, 10 * cos(g / 4.0), 30, 34,
               s.charge_cycle, s.soh, 60
        FROM devices d JOIN device_state s USING (device_id) CROSS JOIN generate_series(0, 24 * 30) g""",
+    # one statement (one now()): the whole fleet's last 2 hours, 24 hours for the measured pages
     """INSERT INTO telemetry.battery_readings (time, device_id, soc, soh, voltage, current, charge_cycle, temperature)
        SELECT date_trunc('minute', now()) - make_interval(mins => g), d.device_id, 50 + 40 * sin(g / 90.0),
               90, 52 + sin(g / 90.0), 20 * cos(g / 90.0), 700, 31
-       FROM devices d CROSS JOIN generate_series(0, 119) g""",
-    """INSERT INTO telemetry.battery_readings (time, device_id, soc, soh, voltage, current, charge_cycle, temperature)
-       SELECT date_trunc('minute', now()) - make_interval(mins => g), d.device_id, 50 + 40 * sin(g / 90.0),
-              90, 52 + sin(g / 90.0), 20 * cos(g / 90.0), 700, 31
-       FROM (SELECT device_id FROM devices ORDER BY device_id LIMIT :page_devices) d
-       CROSS JOIN generate_series(120, 1439) g""",
+       FROM devices d CROSS JOIN LATERAL generate_series(
+              0, CASE WHEN substr(d.device_id, 4)::int < :page_devices THEN 1439 ELSE 119 END) g""",
     """INSERT INTO telemetry.gps_readings (time, device_id, latitude, longitude, speed, ignition_on, is_moving)
        SELECT date_trunc('minute', now()) - make_interval(mins => g), s.device_id,
               s.latitude + sin(g / 60.0) / 50, s.longitude + cos(g / 60.0) / 50, 18, true, true
@@ -197,17 +194,26 @@ def main(argv=None) -> int:
     parser.add_argument("--devices", type=int, default=22000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--database-url", help="a server to create bfm_bench_dash on (default: the embedded one)")
+    parser.add_argument("--reuse", action="store_true", help="keep the database of the last run if it has --devices")
     args = parser.parse_args(argv)
 
     server = args.database_url or embedded.url(config.get().data_dir)
-    url = database.ensure_database(server, "bfm_bench_dash", drop_first=True)
+    url = database.ensure_database(server, "bfm_bench_dash", drop_first=not args.reuse)
     os.environ["STORAGE_MODE"] = storage.POSTGRES
     config.reset()
     migrate.upgrade(url)
     db = database.Database(url)
-    print(f"seeding {args.devices:,} devices x 30 days (plain PostgreSQL)…", flush=True)
     started = time.perf_counter()
-    seed(db, args.devices)
+    if args.reuse and db.scalar("SELECT count(*) FROM devices") == args.devices:
+        print(f"reusing the seeded {args.devices:,} devices of the last run", flush=True)
+    else:
+        if args.reuse:
+            db.dispose()
+            url = database.ensure_database(server, "bfm_bench_dash", drop_first=True)
+            migrate.upgrade(url)
+            db = database.Database(url)
+        print(f"seeding {args.devices:,} devices x 30 days (plain PostgreSQL)…", flush=True)
+        seed(db, args.devices)
     raw_rows = db.scalar("SELECT count(*) FROM telemetry.battery_readings")
     hourly_rows = db.scalar("SELECT count(*) FROM telemetry.battery_hourly")
     print(f"seeded in {time.perf_counter() - started:.0f}s: {raw_rows:,} raw readings, {hourly_rows:,} hourly rollups")

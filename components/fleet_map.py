@@ -1,13 +1,13 @@
 """The fleet map: every device as a coloured pin, clustered so tens of thousands stay smooth.
 
-Pins are GeoJSON points (built by data.fleet.map_geojson) styled in the browser by
-assets/fleet_map.js from a few short properties, which keeps the payload small at 22,000
-devices; the popup is built there from the same properties.
+The server sends the pins column-wise (data.fleet.map_pins) into a Store; assets/fleet_map.js
+turns them into GeoJSON in the browser, styles pins and clusters and builds the popups. That keeps
+the payload and the server's work small at 22,000 devices.
 """
 from __future__ import annotations
 
 import dash_leaflet as dl
-from dash import html
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 # India's centre: the view before any data arrives; the user's pan and zoom are never reset after.
 INDIA = (23.5, 80.0)
@@ -16,6 +16,7 @@ INDIA = (23.5, 80.0)
 def create_fleet_map(prefix: str, tile_url: str, attribution: str, center=INDIA, zoom: int = 5,
                      class_name: str = "fleet-map") -> html.Div:
     return html.Div(className=class_name, children=[
+        dcc.Store(id=f"{prefix}-pins"),
         dl.Map(id=f"{prefix}-map", center=list(center), zoom=zoom, style={"height": "100%"},
                children=[
                    dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=18),
@@ -28,6 +29,12 @@ def create_fleet_map(prefix: str, tile_url: str, attribution: str, center=INDIA,
         html.Div(id=f"{prefix}-map-note", className="map-note"),
         create_map_legend(),
     ])
+
+
+def register_pin_conversion(prefix: str) -> None:
+    """Browser-side: the Store's columns become the map layer's GeoJSON (no server round trip)."""
+    clientside_callback(ClientsideFunction("fleetMap", "toGeojson"), Output(f"{prefix}-points", "data"),
+                        Input(f"{prefix}-pins", "data"))
 
 
 def create_map_legend() -> html.Div:

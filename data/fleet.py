@@ -112,32 +112,22 @@ def kpis(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict:
     )
 
 
-_POINT_COLUMNS = """device_id, vehicle_number, round(latitude::numeric, 5)::float AS lat,
-    round(longitude::numeric, 5)::float AS lng, round(soc::numeric, 0)::int AS soc,
-    round(soh::numeric, 1)::float AS soh, soh_measured, round(voltage::numeric, 1)::float AS voltage,
-    charging, status, CAST(extract(epoch FROM now() - reading_time) / 60 AS integer) AS minutes_ago"""
-_POSITIONED = "WHERE latitude IS NOT NULL AND longitude IS NOT NULL"
-# The map's GeoJSON, built by the database: at 22,000 devices that is several times faster than
-# building 22,000 Python dicts. Short property names, read by assets/fleet_map.js.
-_FEATURE = """json_build_object('type', 'Feature',
-    'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(p.lng, p.lat)),
-    'properties', json_strip_nulls(json_build_object(
-        'id', p.device_id, 'v', p.vehicle_number,
-        'c', CASE p.status WHEN 'ok' THEN 'g' WHEN 'warning' THEN 'y' WHEN 'critical' THEN 'r' ELSE 'o' END,
-        's', p.soc, 'h', CASE WHEN p.soh_measured THEN p.soh END, 'u', p.voltage, 'm', p.minutes_ago,
-        'ch', CASE WHEN p.charging THEN 1 END)))"""
+# One column per property, short names (the browser's assets/fleet_map.js turns them into GeoJSON
+# features): at 22,000 devices this is a quarter of the bytes of GeoJSON built here and far faster.
+_PIN_COLUMNS = """device_id AS id, vehicle_number AS v, round(latitude * 1e5) / 1e5 AS lat,
+    round(longitude * 1e5) / 1e5 AS lng, CAST(round(soc) AS integer) AS s,
+    CASE WHEN soh_measured THEN round(soh * 10) / 10 END AS h, round(voltage * 10) / 10 AS u,
+    CAST(extract(epoch FROM now() - reading_time) / 60 AS integer) AS m,
+    CASE status WHEN 'ok' THEN 'g' WHEN 'warning' THEN 'y' WHEN 'critical' THEN 'r' ELSE 'o' END AS c,
+    CASE WHEN charging THEN 1 ELSE 0 END AS ch"""
 
 
-def map_geojson(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> tuple[str, int]:
-    """The map's FeatureCollection as JSON text, and how many pins it holds."""
-    row = db.one(
-        f"""WITH {_fleet(scope)}, p AS (SELECT {_POINT_COLUMNS} FROM f {_POSITIONED})
-            SELECT json_build_object('type', 'FeatureCollection',
-                                     'features', coalesce(json_agg({_FEATURE}), '[]'::json))::text AS geojson,
-                   count(*) AS pins
-            FROM p""",
+def map_pins(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict[str, list]:
+    """Every device in view that has a position, column-wise: what its pin and popup show."""
+    return db.columns(
+        f"""WITH {_fleet(scope)} SELECT {_PIN_COLUMNS} FROM f
+            WHERE latitude IS NOT NULL AND longitude IS NOT NULL ORDER BY device_id""",
         **_params(scope, filt))
-    return row["geojson"], row["pins"]
 
 
 def alert_feed(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER, limit: int = 30) -> list[dict]:

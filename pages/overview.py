@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import dash
-import orjson
 from dash import Input, Output, callback, dcc, html
 
 import config
@@ -17,7 +16,7 @@ from components import charts
 from components.alerts import create_alert_feed
 from components.empty import create_empty_state
 from components.filters import create_filter_bar
-from components.fleet_map import create_fleet_map
+from components.fleet_map import create_fleet_map, register_pin_conversion
 from components.kpi import create_fleet_kpis
 from data import fleet
 from data.db import get_db
@@ -26,6 +25,7 @@ from ingest.readings import IST
 dash.register_page(__name__, path="/", name="Overview", title="Fleet overview", nav_order=0)
 
 REFRESH_MS = 30_000
+register_pin_conversion("overview")
 FILTERS = [Input("overview-dealer", "value"), Input("overview-city", "value"), Input("overview-status", "value")]
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -68,11 +68,11 @@ def update_kpis(_n, dealer, city, status):
     return create_fleet_kpis(k)
 
 
-@callback(Output("overview-points", "data"), Output("overview-map-note", "children"),
+@callback(Output("overview-pins", "data"), Output("overview-map-note", "children"),
           Input("overview-refresh", "n_intervals"), *FILTERS)
 def update_map(_n, dealer, city, status):
-    geojson, pins = fleet.map_geojson(get_db(), current_scope(), _filter(dealer, city, status))
-    return orjson.loads(geojson), "" if pins else "No battery in view has reported a position yet."
+    pins = fleet.map_pins(get_db(), current_scope(), _filter(dealer, city, status))
+    return pins, "" if pins["id"] else "No battery in view has reported a position yet."
 
 
 @callback(Output("overview-alerts", "children"), Input("overview-refresh", "n_intervals"), *FILTERS)

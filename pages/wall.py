@@ -8,14 +8,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import dash
-import orjson
 from dash import Input, Output, callback, dcc, html
 
 import config
 from auth import current_scope
 from components import charts
 from components.alerts import create_alert_feed
-from components.fleet_map import create_fleet_map
+from components.fleet_map import create_fleet_map, register_pin_conversion
 from components.kpi import create_fleet_kpis
 from components.empty import create_empty_state
 from data import fleet
@@ -25,6 +24,7 @@ from ingest.readings import IST
 dash.register_page(__name__, path="/wall", name="Wall", title="Fleet wall", nav_order=9)
 
 REFRESH_MS = 30_000
+register_pin_conversion("wall")
 GRAPH_CONFIG = {"displaylogo": False, "staticPlot": True, "responsive": True}
 MIN_LATE = timedelta(minutes=10)
 
@@ -75,10 +75,10 @@ def update_wall(_n):
     return cards, alerts, text, "wall-asof late" if late else "wall-asof"
 
 
-@callback(Output("wall-points", "data"), Output("wall-map-note", "children"), Input("wall-refresh", "n_intervals"))
+@callback(Output("wall-pins", "data"), Output("wall-map-note", "children"), Input("wall-refresh", "n_intervals"))
 def update_wall_map(_n):
-    geojson, pins = fleet.map_geojson(get_db(), current_scope())
-    return orjson.loads(geojson), "" if pins else "No battery has reported a position yet."
+    pins = fleet.map_pins(get_db(), current_scope())
+    return pins, "" if pins["id"] else "No battery has reported a position yet."
 
 
 @callback(Output("wall-soc", "figure"), Output("wall-cycles", "figure"), Output("wall-distance", "figure"),

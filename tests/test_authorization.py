@@ -58,11 +58,11 @@ def _cases(ids) -> dict[str, list[dict]]:
              "/battery/%00%ff", "/nope"]
     return {
         "overview-kpis.children": [dict(f, **{"overview-refresh.n_intervals": 1}) for f in filters],
-        "..overview-points.data...overview-map-note.children..": filters,
+        "..overview-pins.data...overview-map-note.children..": filters,
         "overview-alerts.children": filters,
         "..overview-soc.figure...overview-cycles.figure...overview-distance.figure..": filters,
         "..wall-kpis.children...wall-alerts.children...wall-asof.children...wall-asof.className..": [{}],
-        "..wall-points.data...wall-map-note.children..": [{}],
+        "..wall-pins.data...wall-map-note.children..": [{}],
         "..wall-soc.figure...wall-cycles.figure...wall-distance.figure..": [{}],
         "..battery-header.children...battery-gauges.children..": battery,
         "..battery-series.figure...battery-sessions.figure...battery-range-note.children..": battery,
@@ -128,13 +128,13 @@ def test_every_callback_keeps_the_role_in_scope(dash_app, client, fleet_ids, rol
 def test_whole_fleet_roles_do_see_every_dealer(dash_app, client, fleet_ids):
     """The check above would pass on an app that shows nothing: make sure it shows what it should."""
     login(client, "manager")
-    key = "..overview-points.data...overview-map-note.children.."
+    key = "..overview-pins.data...overview-map-note.children.."
     body = json.loads(client.post("/_dash-update-component", json=_payload(dash_app, key, {})).get_data())
-    shown = {f["properties"]["id"] for f in body["response"]["overview-points"]["data"]["features"]}
+    shown = set(body["response"]["overview-pins"]["data"]["id"])
     assert {r["device_id"] for rows in fleet_ids.values() for r in rows} == shown
 
     dealer = dash_app.server.test_client()
     login(dealer, "dealer1")
     body = json.loads(dealer.post("/_dash-update-component", json=_payload(dash_app, key, {})).get_data())
-    shown = {f["properties"]["id"] for f in body["response"]["overview-points"]["data"]["features"]}
+    shown = set(body["response"]["overview-pins"]["data"]["id"])
     assert shown == {r["device_id"] for r in fleet_ids["LKO01"]}

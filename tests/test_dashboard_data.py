@@ -2,7 +2,6 @@
 scope, filters, the status rules, stuck SOH, and the empty cases the pages must explain."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -17,11 +16,9 @@ WHOLE = Scope("manager", 1)
 
 
 def pins(db, scope, filt=FleetFilter()) -> dict[str, dict]:
-    """The map's pins by device id, from the GeoJSON the map gets."""
-    geojson, count = fleet.map_geojson(db, scope, filt)
-    features = json.loads(geojson)["features"]
-    assert len(features) == count
-    return {f["properties"]["id"]: dict(f["properties"], lnglat=f["geometry"]["coordinates"]) for f in features}
+    """The map's pins by device id, from the columns the map gets."""
+    cols = fleet.map_pins(db, scope, filt)
+    return {device: {k: cols[k][i] for k in cols} for i, device in enumerate(cols["id"])}
 
 
 def _dealer_scope(db, code: str) -> Scope:
@@ -117,7 +114,7 @@ def test_status_rules_and_stuck_soh(seeded):
     colour = {device: p["c"] for device, p in pins(db, WHOLE).items()}
     assert (colour[a], colour[b], colour[c]) == ("r", "y", "o")
     assert set(pins(db, WHOLE, FleetFilter(status="offline"))) == {c}
-    assert "h" not in pins(db, WHOLE)[d]  # stuck SOH: the popup says "not measured"
+    assert pins(db, WHOLE)[d]["h"] is None  # stuck SOH: the popup says "not measured"
     k = fleet.kpis(db, WHOLE)
     measured = db.scalar(
         """SELECT avg(s.soh) FROM device_state s JOIN devices v USING (device_id)
