@@ -225,8 +225,9 @@ def main(argv=None) -> int:
 
     app = app_module.app
     app.server.test_client().get("/login")  # registers Dash's routing callbacks
-    overview = [k for k in app.callback_map if k.startswith(("overview-", "..overview-"))]
-    battery_keys = [k for k in app.callback_map if k.startswith(("battery-", "..battery-"))]
+    server_side = [k for k, spec in app.callback_map.items() if "callback" in spec]  # not the clientside ones
+    overview = [k for k in server_side if k.startswith(("overview-", "..overview-"))]
+    battery_keys = [k for k in server_side if k.startswith(("battery-", "..battery-"))]
     device = db.scalar("SELECT device_id FROM devices ORDER BY device_id LIMIT 1")
 
     figures = []
