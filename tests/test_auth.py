@@ -10,7 +10,9 @@ from conftest import login
 from data import users
 
 DASH_UPDATE = {"output": "overview-kpis.children", "outputs": {"id": "overview-kpis", "property": "children"},
-               "inputs": [{"id": "overview-refresh", "property": "n_intervals", "value": None}],
+               "inputs": [{"id": "overview-refresh", "property": "n_intervals", "value": None},
+                          *({"id": f"overview-{f}", "property": "value", "value": None}
+                            for f in ("dealer", "city", "status"))],
                "changedPropIds": []}
 
 
