@@ -114,6 +114,9 @@ def _banner(settings: config.Settings) -> str:
 
 
 def main() -> int:
+    # Ctrl-C must stop everything even when we were started with SIGINT ignored (a shell's
+    # background job inherits that; so would our children), or only some would stop.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     config.set_env("DEMO_MODE", os.environ.get("DEMO_MODE", "1"))
     try:
         settings = config.get()
