@@ -146,11 +146,12 @@ def simulate_day(vehicle: DemoVehicle, day: date, scenarios: tuple[Scenario, ...
     effective_ah = capacity * d.soh / 100.0
     charging = False
     for i in range(STEPS_PER_DAY):
-        t = start + timedelta(seconds=i * STEP_SECONDS)
+        # Most vehicle-days have no scenario: skip building a datetime per step for them.
+        t = start + timedelta(seconds=i * STEP_SECONDS) if mine else None
         hour = (i * STEP_SECONDS) / 3600.0
         ambient = mean_temp + 7.0 * math.sin(2 * math.pi * (hour - 9) / 24)
         v = speed[i]
-        active = {s.kind for s in mine if s.covers(t)}
+        active = {s.kind for s in mine if s.covers(t)} if mine else ()
         if "deep_discharge" in active:
             current = 0.0
             soc = 0.0
@@ -159,7 +160,7 @@ def simulate_day(vehicle: DemoVehicle, day: date, scenarios: tuple[Scenario, ...
             power = 120 + 38 * v + rng.gauss(0, 40)
             current = -power / max(ocv(soc), 40)
             charging = False
-        elif (i >= plug_in or _recovering(mine, t)) and soc < 99.95:
+        elif (i >= plug_in or (mine and _recovering(mine, t))) and soc < 99.95:
             charging = True
             current = 0.3 * capacity if soc < 90 else 0.3 * capacity * max((100 - soc) / 10, 0.03)
         else:
