@@ -12,15 +12,16 @@ from dash import Input, Output, callback, dcc, html
 
 import config
 from auth import current_scope
-from components import charts
 from components.alerts import create_alert_feed
 from components.empty import create_empty_state
 from components.filters import create_filter_bar
-from components.fleet_map import create_fleet_map, register_pin_conversion
+from components.fleet_map import register_pin_conversion
+from components.fleet_panels import create_fleet_charts, create_map_and_alerts
 from components.kpi import create_fleet_kpis
 from data import fleet
 from data.db import get_db
 from ingest.readings import IST
+from pages._fleet_views import fleet_figures, map_pins
 
 dash.register_page(__name__, path="/", name="Overview", title="Fleet overview", nav_order=0)
 
@@ -41,18 +42,8 @@ def layout(**_query):
         ]),
         dcc.Interval(id="overview-refresh", interval=REFRESH_MS),
         html.Div(id="overview-kpis", className="kpi-row"),
-        html.Div(className="overview-middle", children=[
-            create_fleet_map("overview", settings.map_tile_url, settings.map_attribution),
-            html.Section(className="panel alert-panel", children=[
-                html.H2("Open alerts", className="panel-title"),
-                html.Div(id="overview-alerts", className="alert-scroll"),
-            ]),
-        ]),
-        html.Div(className="chart-row", children=[
-            dcc.Graph(id="overview-soc", config=GRAPH_CONFIG, className="chart"),
-            dcc.Graph(id="overview-cycles", config=GRAPH_CONFIG, className="chart"),
-            dcc.Graph(id="overview-distance", config=GRAPH_CONFIG, className="chart"),
-        ]),
+        create_map_and_alerts("overview", settings.map_tile_url, settings.map_attribution, "overview-middle"),
+        create_fleet_charts("overview", "chart-row", GRAPH_CONFIG),
     ])
 
 
@@ -71,8 +62,7 @@ def update_kpis(_n, dealer, city, status):
 @callback(Output("overview-pins", "data"), Output("overview-map-note", "children"),
           Input("overview-refresh", "n_intervals"), *FILTERS)
 def update_map(_n, dealer, city, status):
-    pins = fleet.map_pins(get_db(), current_scope(), _filter(dealer, city, status))
-    return pins, "" if pins["id"] else "No battery in view has reported a position yet."
+    return map_pins(get_db(), current_scope(), _filter(dealer, city, status))
 
 
 @callback(Output("overview-alerts", "children"), Input("overview-refresh", "n_intervals"), *FILTERS)
@@ -84,7 +74,4 @@ def update_alerts(_n, dealer, city, status):
 @callback(Output("overview-soc", "figure"), Output("overview-cycles", "figure"), Output("overview-distance", "figure"),
           Input("overview-refresh", "n_intervals"), *FILTERS)
 def update_charts(_n, dealer, city, status):
-    db, scope, filt = get_db(), current_scope(), _filter(dealer, city, status)
-    return (charts.soc_distribution(fleet.soc_distribution(db, scope, filt)),
-            charts.cycle_distribution(fleet.cycle_distribution(db, scope, filt)),
-            charts.distance_calendar(fleet.daily_distance(db, scope, filt), datetime.now(IST).date()))
+    return fleet_figures(get_db(), current_scope(), _filter(dealer, city, status))

@@ -12,14 +12,15 @@ from dash import Input, Output, callback, dcc, html
 
 import config
 from auth import current_scope
-from components import charts
 from components.alerts import create_alert_feed
-from components.fleet_map import create_fleet_map, register_pin_conversion
+from components.fleet_map import register_pin_conversion
+from components.fleet_panels import create_fleet_charts, create_map_and_alerts
 from components.kpi import create_fleet_kpis
 from components.empty import create_empty_state
 from data import fleet
 from data.db import get_db
 from ingest.readings import IST
+from pages._fleet_views import fleet_figures, map_pins
 
 dash.register_page(__name__, path="/wall", name="Wall", title="Fleet wall", nav_order=9)
 
@@ -39,18 +40,9 @@ def layout(**_query):
         ]),
         html.Div(id="wall-kpis", className="kpi-row wall-kpis"),
         html.Div(className="wall-stage", children=[
-            html.Div(className="wall-panel wall-panel-1", children=[
-                create_fleet_map("wall", settings.map_tile_url, settings.map_attribution, class_name="fleet-map wall-map"),
-                html.Section(className="panel alert-panel", children=[
-                    html.H2("Open alerts", className="panel-title"),
-                    html.Div(id="wall-alerts", className="alert-scroll"),
-                ]),
-            ]),
-            html.Div(className="wall-panel wall-panel-2", children=[
-                dcc.Graph(id="wall-soc", config=GRAPH_CONFIG, className="chart"),
-                dcc.Graph(id="wall-cycles", config=GRAPH_CONFIG, className="chart"),
-                dcc.Graph(id="wall-distance", config=GRAPH_CONFIG, className="chart"),
-            ]),
+            create_map_and_alerts("wall", settings.map_tile_url, settings.map_attribution,
+                                  "wall-panel wall-panel-1", map_class="fleet-map wall-map"),
+            create_fleet_charts("wall", "wall-panel wall-panel-2", GRAPH_CONFIG),
         ]),
     ])
 
@@ -77,14 +69,10 @@ def update_wall(_n):
 
 @callback(Output("wall-pins", "data"), Output("wall-map-note", "children"), Input("wall-refresh", "n_intervals"))
 def update_wall_map(_n):
-    pins = fleet.map_pins(get_db(), current_scope())
-    return pins, "" if pins["id"] else "No battery has reported a position yet."
+    return map_pins(get_db(), current_scope())
 
 
 @callback(Output("wall-soc", "figure"), Output("wall-cycles", "figure"), Output("wall-distance", "figure"),
           Input("wall-refresh", "n_intervals"))
 def update_wall_charts(_n):
-    db, scope = get_db(), current_scope()
-    return (charts.soc_distribution(fleet.soc_distribution(db, scope)),
-            charts.cycle_distribution(fleet.cycle_distribution(db, scope)),
-            charts.distance_calendar(fleet.daily_distance(db, scope), datetime.now(IST).date()))
+    return fleet_figures(get_db(), current_scope())
