@@ -1,8 +1,6 @@
 """Pieces of the battery page: the header and the trip table. Pure: rows in, components out."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from dash import html
 
 from components.alerts import ago
@@ -49,7 +47,3 @@ def create_trip_table(trips: list[dict]) -> html.Div:
                 and t["end_soc"] is not None else "—"),
     ]) for t in trips]
     return html.Table([html.Thead(header), html.Tbody(rows)], className="data-table", id="battery-trip-table")
-
-
-def as_of(now: datetime) -> str:
-    return f"updated {now:%H:%M:%S}"

@@ -96,7 +96,6 @@ def kpis(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict:
           count(*) FILTER (WHERE status <> 'offline')                 AS reporting,
           count(*) FILTER (WHERE status = 'offline')                  AS offline,
           avg(soh) FILTER (WHERE soh_measured)                        AS avg_soh,
-          count(*) FILTER (WHERE soh_measured)                        AS soh_measured,
           count(*) FILTER (WHERE NOT soh_measured)                    AS soh_unmeasured,
           (SELECT soh FROM past)                                      AS past_soh,
           (SELECT bucket FROM past)                                   AS past_soh_date,
@@ -104,8 +103,7 @@ def kpis(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict:
           (SELECT count(*) FROM alerts a JOIN f ON f.device_id = a.device_id
              WHERE a.resolved_at IS NULL AND a.severity = 'critical') AS critical_alerts,
           (SELECT count(*) FROM alerts a JOIN f ON f.device_id = a.device_id
-             WHERE a.resolved_at IS NULL AND a.severity = 'warning')  AS warning_alerts,
-          count(DISTINCT dealer_id)                                   AS dealers
+             WHERE a.resolved_at IS NULL AND a.severity = 'warning')  AS warning_alerts
         FROM f
         """,
         **_params(scope, filt),
@@ -201,11 +199,10 @@ def filter_options(db: Database, scope: Scope) -> dict:
 
 
 def data_as_of(db: Database, scope: Scope) -> dict:
-    """The newest reading in view and the end of the last ingest cycle: "data as of" on the wall."""
+    """The newest reading in view: the wall's "data as of"."""
     return db.one(
         f"""SELECT (SELECT max(s.reading_time) FROM device_state s JOIN devices d ON d.device_id = s.device_id
                     WHERE {scope.devices("d")}) AS newest_reading,
-                   (SELECT max(finished_at) FROM ingest_runs) AS last_ingest,
                    now() AS now""",
         **scope.params(),
     )

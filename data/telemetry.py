@@ -16,7 +16,7 @@ from datetime import datetime
 from psycopg2.extras import execute_values
 
 from data import rollups
-from data.db import Database, text
+from data.db import Database
 
 BATTERY_COLUMNS = ("time", "device_id", "battery_id", "soc", "soh", "voltage", "current", "charge_cycle",
                    "temperature", "power_watts")

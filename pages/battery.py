@@ -19,6 +19,7 @@ from components import charts, theme
 from components.alerts import create_alert_feed
 from components.battery import create_battery_header, create_trip_table
 from components.empty import create_empty_state
+from components.fleet_map import INDIA
 from data import battery
 from data.db import get_db
 from ingest.readings import IST
@@ -44,7 +45,7 @@ def layout(device_id: str | None = None, **_query):
     if info is None:
         return not_found()
     settings = config.get()
-    centre = [info["latitude"], info["longitude"]] if info["latitude"] is not None else [23.5, 80.0]
+    centre = [info["latitude"], info["longitude"]] if info["latitude"] is not None else list(INDIA)
     return html.Div(className="battery-page", children=[
         dcc.Store(id="battery-device", data=device_id),
         dcc.Interval(id="battery-refresh", interval=REFRESH_MS),
