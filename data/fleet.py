@@ -124,7 +124,7 @@ def map_pins(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict[
     """Every device in view that has a position, column-wise: what its pin and popup show."""
     return db.columns(
         f"""WITH {_fleet(scope)} SELECT {_PIN_COLUMNS} FROM f
-            WHERE latitude IS NOT NULL AND longitude IS NOT NULL ORDER BY device_id""",
+            WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
         **_params(scope, filt))
 
 
