@@ -16,6 +16,7 @@ run: $(STAMP)
 	DEMO_MODE=1 $(BIN)/python launcher.py
 
 test: $(STAMP)
+	@bash tests/browser_preflight.sh
 	$(BIN)/python -m pytest --headless
 
 bench: bench-ingest bench-dashboard

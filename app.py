@@ -16,6 +16,8 @@ from flask_login import current_user
 import auth
 import cli
 import config
+import security
+from components.search import create_search_box
 from components import shell
 from data.db import Database, DatabaseUnavailable, get_db
 
@@ -45,7 +47,7 @@ def serve_layout():
         return shell.create_shell([], None)  # Dash's start-up validation; real requests are guarded
     user = current_user.user
     badge = shell.create_user_badge(user.display_name or user.username, user.role, user.dealer_name)
-    return shell.create_shell(_nav_links(user.role), badge)
+    return shell.create_shell(_nav_links(user.role), badge, search=create_search_box())
 
 
 def create_app(db: Database | None = None) -> Dash:
@@ -59,7 +61,9 @@ def create_app(db: Database | None = None) -> Dash:
         SECRET_KEY=_session_secret(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,  # behind HTTPS: never send the cookie in clear
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.cookie_secure,
     )
     auth.init(server, db, settings)
     cli.register(server, db)
@@ -74,6 +78,8 @@ def create_app(db: Database | None = None) -> Dash:
         compress=True,  # the map payload at 22,000 devices is mostly repeated keys: gzip takes it to a fifth
     )
     app.layout = serve_layout
+    import pages._search  # noqa: F401  (the top bar's callbacks; pages/ with "_" are not pages themselves)
+    security.init(app, settings)
     return app
 
 

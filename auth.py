@@ -14,7 +14,7 @@ from flask import Flask, Response, abort, jsonify, redirect, render_template_str
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 import config
-from data import passwords, users
+from data import passwords, sessions, users
 from data.db import Database, DatabaseUnavailable
 from data.scope import Scope
 
@@ -29,11 +29,12 @@ ROLE_RANK = {"viewer": 0, "dealer": 1, "manager": 2, "engineer": 2, "admin": 3}
 
 
 class SessionUser(UserMixin):
-    """The logged-in user as the web app sees it."""
+    """The logged-in user as the web app sees it. Flask-Login keeps ``id`` in the signed cookie: it is
+    the server-side session's token, not the user's id, so ending the session on the server ends it."""
 
-    def __init__(self, user: users.User):
+    def __init__(self, user: users.User, token: str):
         self.user = user
-        self.id = str(user.id)
+        self.id = token
 
     @property
     def role(self) -> str:
@@ -68,14 +69,14 @@ def init(server: Flask, db: Database, settings: config.Settings) -> None:
     manager.session_protection = "strong"
 
     @manager.user_loader
-    def load_user(user_id: str):
+    def load_user(token: str):
         try:
-            user = users.get(db, int(user_id))
-        except (ValueError, DatabaseUnavailable):
+            user = sessions.load(db, token, settings.session_idle_minutes)
+        except DatabaseUnavailable:
             return None
         if user is None or not user.is_active or (user.is_demo and not settings.demo_mode):
             return None
-        return SessionUser(user)
+        return SessionUser(user, token)
 
     @server.before_request
     def guard():
@@ -106,6 +107,8 @@ def init(server: Flask, db: Database, settings: config.Settings) -> None:
 
     @server.route("/logout")
     def logout():
+        if current_user.is_authenticated:
+            sessions.end(db, current_user.get_id())
         logout_user()
         session.clear()
         return redirect(url_for("login"))
@@ -137,8 +140,10 @@ def _attempt_login(db: Database, settings: config.Settings):
         return _login_page(settings, "Demo accounts work only in demo mode.", 403)
     users.clear_failures(db, username)
     users.record_login(db, user.id)
+    sessions.purge_idle(db, settings.session_idle_minutes)
+    token = sessions.start(db, user.id, addr, request.user_agent.string)
     session.clear()  # a fresh session on sign-in, so a planted session id is worthless
-    login_user(SessionUser(user))
+    login_user(SessionUser(user, token))
     return redirect(_safe_next(request.args.get("next")))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent
 
@@ -54,6 +55,21 @@ def _choice(env: dict, name: str, default: str, choices: tuple[str, ...]) -> str
     return raw
 
 
+def _frame_ancestors(raw: str | None) -> str:
+    """Who may show the app in a frame: 'self' (default), 'none', or space-separated https origins."""
+    value = (raw or "").strip()
+    if not value or value.lower() in ("self", "'self'"):
+        return "'self'"
+    if value.lower() in ("none", "'none'"):
+        return "'none'"
+    origins = value.split()
+    for origin in origins:
+        parsed = urlparse(origin)
+        if parsed.scheme not in ("https", "http") or not parsed.netloc or parsed.path not in ("", "/") or ";" in origin:
+            raise ConfigError(f"FRAME_ANCESTORS must be self, none or origins like https://wall.example.com, got {origin!r}")
+    return " ".join(["'self'", *origins])
+
+
 @dataclass(frozen=True)
 class Settings:
     demo_mode: bool
@@ -90,6 +106,9 @@ class Settings:
     smtp_from: str
     alert_email_to: str
     notify_max_attempts: int
+    session_idle_minutes: int = 720
+    cookie_secure: bool = False
+    frame_ancestors: str = "'self'"
 
     @property
     def embedded_database(self) -> bool:
@@ -146,6 +165,9 @@ def load(env: dict | None = None) -> Settings:
         smtp_from=env.get("SMTP_FROM") or "alerts@battery-fleet.local",
         alert_email_to=(env.get("ALERT_EMAIL_TO") or "").strip(),
         notify_max_attempts=_number(env, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
+        session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", 720, minimum=5, maximum=60 * 24 * 30),
+        cookie_secure=_flag(env, "COOKIE_SECURE", False),
+        frame_ancestors=_frame_ancestors(env.get("FRAME_ANCESTORS")),
     )
 
 

@@ -21,10 +21,11 @@ def create_user_badge(display_name: str, role: str, dealer: str | None) -> html.
     ])
 
 
-def create_shell(links: list[tuple[str, str]], user_badge, chrome: bool = True) -> html.Div:
+def create_shell(links: list[tuple[str, str]], user_badge, chrome: bool = True, search=None) -> html.Div:
     header = html.Header(className="topbar", children=[
         html.Div(className="brand", children=[html.Span("⚡", className="brand-mark"), "Battery Fleet Monitor"]),
         create_nav(links),
+        search,
         user_badge,
     ]) if chrome else None
     return html.Div(className="shell" if chrome else "shell shell-bare", children=[

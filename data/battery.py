@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+import inputs
 from data import rollups
 from data.db import Database
 from data.scope import Scope
@@ -24,7 +25,7 @@ def _visible(scope: Scope) -> str:
 
 
 def _valid_id(device_id) -> bool:
-    return isinstance(device_id, str) and 0 < len(device_id) <= MAX_DEVICE_ID
+    return inputs.text(device_id, MAX_DEVICE_ID) == device_id
 
 
 def find(db: Database, scope: Scope, device_id) -> dict | None:

@@ -27,6 +27,10 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message is one line for an operator."""
 
 
+class InvalidQueryInput(ValueError):
+    """The database refused a value (NUL in text, an integer out of range): the caller's input is bad."""
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     try:

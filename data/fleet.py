@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import inputs
 from data.db import Database
 from data.scope import Scope
 
@@ -30,13 +31,7 @@ class FleetFilter:
     @classmethod
     def from_inputs(cls, dealer, city, status) -> "FleetFilter":
         """What a page's dropdowns sent, cleaned: anything unexpected means "no filter"."""
-        try:
-            dealer_id = int(dealer) if dealer not in (None, "", "all") else None
-        except (TypeError, ValueError):
-            dealer_id = None
-        city = city if isinstance(city, str) and 0 < len(city) <= 100 and city != "all" else None
-        status = status if status in STATUS_FILTERS else None
-        return cls(dealer_id, city, status)
+        return cls(inputs.integer(dealer, minimum=1), inputs.text(city), inputs.choice(status, STATUS_FILTERS))
 
     def params(self) -> dict:
         return {"f_dealer": self.dealer_id, "f_city": self.city, "f_status": self.status}

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from data import passwords
-from data.db import Database
+from data.db import Database, text
 
 ROLES = ("admin", "manager", "engineer", "dealer", "viewer")
 
@@ -75,16 +75,26 @@ def create(db: Database, username: str, password: str, role: str, *, dealer_code
 
 
 def set_password(db: Database, username: str, password: str) -> None:
+    """New password; every session of the user ends with the old one."""
     if why := passwords.weakness(password):
         raise UserError(why)
-    if not db.execute("UPDATE users SET password_hash = :h, is_demo = false WHERE username = :u",
-                      h=passwords.hash_password(password), u=username.strip().lower()):
-        raise UserError(f"no user {username!r}")
+    _update_and_end_sessions(db, "UPDATE users SET password_hash = :h, is_demo = false WHERE username = :u RETURNING id",
+                             username, h=passwords.hash_password(password))
 
 
 def set_active(db: Database, username: str, active: bool) -> None:
-    if not db.execute("UPDATE users SET is_active = :a WHERE username = :u", a=active, u=username.strip().lower()):
-        raise UserError(f"no user {username!r}")
+    """Enable or disable; disabling ends every session of the user at once."""
+    _update_and_end_sessions(db, "UPDATE users SET is_active = :a WHERE username = :u RETURNING id", username,
+                             a=active, end=not active)
+
+
+def _update_and_end_sessions(db: Database, sql: str, username: str, end: bool = True, **params) -> None:
+    with db.transaction() as conn:
+        user_id = conn.execute(text(sql), {"u": username.strip().lower(), **params}).scalar()
+        if user_id is None:
+            raise UserError(f"no user {username!r}")
+        if end:
+            conn.execute(text("DELETE FROM user_sessions WHERE user_id = :id"), {"id": user_id})
 
 
 def record_login(db: Database, user_id: int) -> None:

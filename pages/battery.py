@@ -14,13 +14,14 @@ import dash_leaflet as dl
 from dash import Input, Output, State, callback, dcc, html
 
 import config
+import inputs
 from auth import current_scope
 from components import charts, theme
 from components.alerts import create_alert_feed
 from components.battery import create_battery_header, create_trip_table
 from components.empty import create_empty_state
 from components.fleet_map import INDIA
-from data import battery
+from data import battery, search
 from data.db import get_db
 from ingest.readings import IST
 
@@ -41,7 +42,11 @@ def not_found() -> html.Div:
 
 
 def layout(device_id: str | None = None, **_query):
-    info = battery.find(get_db(), current_scope(), device_id)
+    """``device_id`` is what the URL says: a device id or a vehicle number (``/battery/UP32AB1000``)."""
+    db, scope = get_db(), current_scope()
+    reference = inputs.text(device_id, battery.MAX_DEVICE_ID)
+    device_id = search.resolve(db, scope, reference) if reference else None
+    info = battery.find(db, scope, device_id)
     if info is None:
         return not_found()
     settings = config.get()
@@ -103,6 +108,10 @@ def _gauges(info: dict) -> list:
     ]
 
 
+def _range(value) -> str:
+    return inputs.choice(value, battery.RANGES, default="24h")
+
+
 @callback(Output("battery-header", "children"), Output("battery-gauges", "children"),
           Input("battery-refresh", "n_intervals"), DEVICE)
 def update_live(_n, device_id):
@@ -119,7 +128,7 @@ def update_live(_n, device_id):
           Output("battery-range-note", "children"),
           Input("battery-range", "value"), Input("battery-refresh", "n_intervals"), DEVICE)
 def update_series(range_key, _n, device_id):
-    range_key = range_key if range_key in battery.RANGES else "24h"
+    range_key = _range(range_key)
     frame, resolution = battery.series(get_db(), current_scope(), device_id, range_key, datetime.now(timezone.utc))
     revision = f"{device_id}:{range_key}"
     if frame.empty:
@@ -137,7 +146,7 @@ def update_series(range_key, _n, device_id):
           Output("battery-trail-note", "children"),
           Input("battery-range", "value"), Input("battery-refresh", "n_intervals"), DEVICE)
 def update_trail(range_key, _n, device_id):
-    range_key = range_key if range_key in battery.RANGES else "24h"
+    range_key = _range(range_key)
     fixes = battery.trail(get_db(), current_scope(), device_id, range_key, datetime.now(timezone.utc))
     if not fixes:
         return [], dash.no_update, f"No GPS fixes in the last {range_key}"
@@ -148,7 +157,7 @@ def update_trail(range_key, _n, device_id):
 @callback(Output("battery-map", "bounds"), Input("battery-range", "value"), DEVICE)
 def fit_trail(range_key, device_id):
     """Only when the range changes: the 10 s refresh must not undo the user's pan and zoom."""
-    range_key = range_key if range_key in battery.RANGES else "24h"
+    range_key = _range(range_key)
     box = battery.trail_bounds(get_db(), current_scope(), device_id, range_key, datetime.now(timezone.utc))
     if box is None:
         return dash.no_update

@@ -28,6 +28,9 @@ import config  # noqa: E402
 from data import db as database  # noqa: E402
 from data import demo, embedded, migrate, storage  # noqa: E402
 
+# Two suites on one server (parallel development runs) must not drop each other's databases.
+DB_SUFFIX = "".join(ch for ch in os.environ.get("TEST_DB_SUFFIX", "") if ch.isalnum() or ch == "_")[:20]
+
 TIMESCALE_SKIP = ("TimescaleDB not available: set TEST_DATABASE_URL to a PostgreSQL server with the "
                   "timescaledb extension preloaded to run these tests")
 
@@ -69,7 +72,7 @@ def timescale_available(server_url) -> bool:
 def _mode_db(request, mode: str, timescale_available: bool):
     if mode == storage.TIMESCALEDB and not timescale_available:
         pytest.skip(TIMESCALE_SKIP)
-    url = _fresh_database(f"bfm_test_{mode}", mode)
+    url = _fresh_database(f"bfm_test_{mode}{DB_SUFFIX}", mode)
     db = database.Database(url)
     request.addfinalizer(db.dispose)
     assert db.storage_mode == mode
@@ -117,7 +120,7 @@ def app_db(timescale_available) -> database.Database:
     from ingest import history
 
     mode = storage.TIMESCALEDB if timescale_available else storage.POSTGRES
-    url = _fresh_database("bfm_test_app", mode)
+    url = _fresh_database(f"bfm_test_app{DB_SUFFIX}", mode)
     db = database.Database(url)
     vehicles = demo.fleet(size=APP_FLEET)
     demo.seed_registry(db, vehicles)

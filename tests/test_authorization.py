@@ -55,6 +55,7 @@ def _cases(ids) -> dict[str, list[dict]]:
     battery = [{"battery-device.data": d, "battery-range.value": r, "battery-refresh.n_intervals": 1}
                for d in devices for r in (ranges if d in (own["device_id"], other["device_id"]) else ["24h"])]
     pages = ["/", "/wall", f"/battery/{own['device_id']}", f"/battery/{other['device_id']}", "/battery/",
+             f"/battery/{own['vehicle_number']}", f"/battery/{other['vehicle_number']}",
              "/battery/%00%ff", "/nope"]
     return {
         "overview-kpis.children": [dict(f, **{"overview-refresh.n_intervals": 1}) for f in filters],
@@ -69,6 +70,12 @@ def _cases(ids) -> dict[str, list[dict]]:
         "..battery-trail.positions...battery-position.center...battery-trail-note.children..": battery,
         "battery-map.bounds": battery,
         "..battery-alerts.children...battery-trips.children..": battery,
+        # The top bar's search, by every kind of identifier of the other dealer's batteries.
+        "search-results.children": [{"search-input.value": q} for q in (
+            own["vehicle_number"], other["vehicle_number"], other["device_id"], other["battery_serial"], "TK",
+            other["vehicle_number"][:4], "%", "_", "\\", "", None)],
+        "search-go.href": [{"search-input.n_submit": 1, "search-input.value": q} for q in (
+            own["vehicle_number"], other["vehicle_number"], other["device_id"], "%")],
         ".._pages_content.children..._pages_store.data..": [
             {"_pages_location.pathname": p, "_pages_location.search": ""} for p in pages],
     }

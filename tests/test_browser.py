@@ -137,3 +137,28 @@ def test_sign_out(signed_in):
     duo.wait_for_element("#login-submit")
     duo.driver.get(duo.server.url + "/")
     duo.wait_for_element("#login-submit")
+
+
+def test_search_by_vehicle_number_opens_the_battery(signed_in, app_db):
+    duo = signed_in("dealer1")
+    own = app_db.one("""SELECT d.device_id, d.vehicle_number FROM devices d JOIN dealers dl ON dl.id = d.dealer_id
+                        WHERE dl.code = 'LKO01' ORDER BY d.device_id LIMIT 1""")
+    other = app_db.scalar("""SELECT d.vehicle_number FROM devices d JOIN dealers dl ON dl.id = d.dealer_id
+                             WHERE dl.code = 'DEL01' ORDER BY d.device_id LIMIT 1""")
+    box = duo.wait_for_element("#search-input", timeout=15)
+    box.send_keys(other)  # another dealer's vehicle: not found, within scope
+    duo.wait_for_contains_text("#search-results", "No battery matches", timeout=10)
+    duo.clear_input(box)  # selenium's clear() does not reach React's onChange
+    plate = own["vehicle_number"]
+    box.send_keys(f"{plate[:2].lower()} {plate[2:4]}")  # a prefix, lower case, with a space: still found
+    duo.wait_for_contains_text("#search-results", plate, timeout=10)
+    assert len(duo.find_elements("#search-results .search-hit")) <= 10
+    duo.driver.save_screenshot(str(ARTIFACTS / "search-dealer1.png"))
+    box.send_keys(plate[4:])
+    duo.wait_for_element(f"#search-results a[href='/battery/{own['device_id']}']", timeout=10).click()
+    duo.wait_for_contains_text(".battery-header", own["device_id"], timeout=15)
+    assert duo.driver.current_url.endswith(f"/battery/{own['device_id']}")
+    # The vehicle number in the URL opens the same battery.
+    duo.driver.get(f"{duo.server.url}/battery/{plate}")
+    duo.wait_for_contains_text(".battery-header", own["device_id"], timeout=15)
+    assert console_errors(duo) == []
