@@ -70,6 +70,19 @@ def _frame_ancestors(raw: str | None) -> str:
     return " ".join(["'self'", *origins])
 
 
+# MAP_TILE_URL values that mean "no tiles": the maps draw only the offline basemap.
+NO_TILES = {"none", "off"}
+DEFAULT_TILE_URL = "https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}{r}.png"
+
+
+def _tile_url(env: dict) -> str:
+    """The tile URL template; empty for MAP_TILE_URL=none (a control room with no internet)."""
+    raw = (env.get("MAP_TILE_URL") or "").strip()
+    if raw.lower() in NO_TILES:
+        return ""
+    return raw or DEFAULT_TILE_URL
+
+
 @dataclass(frozen=True)
 class Settings:
     demo_mode: bool
@@ -141,7 +154,7 @@ def load(env: dict | None = None) -> Settings:
         host=env.get("HOST") or "127.0.0.1",
         port=_number(env, "PORT", 8050, minimum=1, maximum=65535),
         log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
-        map_tile_url=env.get("MAP_TILE_URL") or "https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}{r}.png",
+        map_tile_url=_tile_url(env),
         map_attribution=env.get("MAP_ATTRIBUTION") or "&copy; OpenStreetMap contributors &copy; CARTO",
         ingest_interval_seconds=_number(env, "INGEST_INTERVAL_SECONDS", 300, minimum=5),
         ingest_lookback_hours=_number(env, "INGEST_LOOKBACK_HOURS", 48, minimum=1),

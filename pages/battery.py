@@ -20,7 +20,7 @@ from components import charts, theme
 from components.alerts import create_alert_feed
 from components.battery import create_battery_header, create_trip_table
 from components.empty import create_empty_state
-from components.fleet_map import INDIA
+from components.fleet_map import INDIA, create_base_layers
 from data import battery, search
 from data.db import get_db
 from ingest.readings import IST
@@ -69,7 +69,7 @@ def layout(device_id: str | None = None, **_query):
                 html.H2("GPS trail", className="panel-title"),
                 html.Div(className="trail-map", children=dl.Map(
                     id="battery-map", center=centre, zoom=13, style={"height": "100%"}, children=[
-                        dl.TileLayer(url=settings.map_tile_url, attribution=settings.map_attribution, maxZoom=18),
+                        *create_base_layers(settings.map_tile_url, settings.map_attribution),
                         dl.Polyline(id="battery-trail", positions=[], color=theme.ACCENT, weight=3),
                         dl.CircleMarker(id="battery-position", center=centre, radius=8, color=theme.OK,
                                         fillOpacity=0.9),
