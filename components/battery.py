@@ -1,6 +1,9 @@
 """Pieces of the battery page: the header and the trip table. Pure: rows in, components out."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 from dash import html
 
 from components.alerts import ago
@@ -34,12 +37,23 @@ def create_battery_header(info: dict, online: bool) -> html.Div:
     ])
 
 
+# Trips are summarised per Indian Standard Time day, and the km calendar counts them under that
+# day (Asia/Kolkata in SQL); the database hands the window's start back as a UTC instant, which for
+# an IST midnight (18:30 UTC) is the evening before.
+FLEET_ZONE = ZoneInfo("Asia/Kolkata")
+
+
+def _fleet_day(t: datetime) -> str:
+    aware = t if t.tzinfo else t.replace(tzinfo=timezone.utc)  # timestamptz without a zone is UTC
+    return f"{aware.astimezone(FLEET_ZONE):%a %d %b %Y}"
+
+
 def create_trip_table(trips: list[dict]) -> html.Div:
     if not trips:
         return create_empty_state("No trips recorded yet", "Trips are summarised once a day, after midnight IST.")
     header = html.Tr([html.Th(h) for h in ("Day", "Distance km", "Energy kWh", "km per kWh", "SOC start → end")])
     rows = [html.Tr([
-        html.Td(f"{t['start_time']:%a %d %b %Y}"),
+        html.Td(_fleet_day(t["start_time"])),
         html.Td(f"{t['distance_km']:,.1f}" if t["distance_km"] is not None else "—"),
         html.Td(f"{t['energy_used_kwh']:,.2f}" if t["energy_used_kwh"] is not None else "—"),
         html.Td(f"{t['km_per_kwh']:,.1f}" if t["km_per_kwh"] is not None else "—"),

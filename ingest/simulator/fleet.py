@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from data.demo import DemoVehicle
-from ingest.simulator.model import IST, STEP_SECONDS, STEPS_PER_DAY, Faults, Scenario, _seed, simulate_day, vehicle_trait
+from ingest.simulator.duty import STEP_SECONDS, STEPS_PER_DAY, day_of
+from ingest.simulator.model import Day, Faults, Scenario, _seed, simulate_day, vehicle_trait
 
 GARBAGE = {"battery_voltage": 875712, "current": 1396060, "soc": 123.71}
 
@@ -36,14 +37,18 @@ class SimulatedFleet:
             return tuple(self._scenarios)
 
     # -- iteration over model steps -----------------------------------------------------------
-    def _steps(self, vehicle: DemoVehicle, start: datetime, end: datetime, every: int = 1):
-        """(day, index, time) for every ``every``-th 30 s step in [start, end], in order."""
-        end = min(end, datetime.now(timezone.utc))
-        first = start.astimezone(IST).date()
-        day = first
+    def _days(self, vehicle: DemoVehicle, first: date):
+        """The vehicle's simulated days from ``first`` on, with its scenarios."""
         mine = tuple(s for s in self.scenarios if s.vehicle == vehicle.vehicle_number)
+        day = first
         while True:
-            sim = simulate_day(vehicle, day, mine, self.faults)
+            yield simulate_day(vehicle, day, mine, self.faults)
+            day = day + timedelta(days=1)
+
+    def _steps(self, vehicle: DemoVehicle, start: datetime, end: datetime, every: int = 1):
+        """(day, index, time) for every ``every``-th reported 30 s step in [start, end], in order."""
+        end = min(end, datetime.now(timezone.utc))
+        for sim in self._days(vehicle, day_of(start)):
             if sim.start > end:
                 return
             # Steps inside [start, end] only: round the start up and the end down, fractions included.
@@ -52,7 +57,31 @@ class SimulatedFleet:
             for i in range(lo + (-lo) % every, hi + 1, every):
                 if not sim.silent[i]:
                     yield sim, i, sim.start + timedelta(seconds=i * STEP_SECONDS)
-            day = day + timedelta(days=1)
+
+    def _spans(self, vehicle: DemoVehicle, start: datetime, end: datetime):
+        """(day, first, stop) index ranges of every model step in (start, end]: what happened between
+        a reading at ``start`` and one at ``end``. Silent steps count: the vendor's odometer and energy
+        counters keep running through a communication gap."""
+        end = min(end, datetime.now(timezone.utc))
+        for sim in self._days(vehicle, day_of(start)):
+            if sim.start > end:
+                return
+            lo = max(0, math.floor((start - sim.start).total_seconds() / STEP_SECONDS) + 1)
+            hi = min(STEPS_PER_DAY - 1, math.floor((end - sim.start).total_seconds() / STEP_SECONDS))
+            if lo <= hi:
+                yield sim, lo, hi + 1
+
+    def _state_at(self, vehicle: DemoVehicle, t: datetime) -> tuple[Day, int]:
+        """(day, index) of the last model step at or before ``t``: what a reading at ``t`` says."""
+        mine = tuple(s for s in self.scenarios if s.vehicle == vehicle.vehicle_number)
+        sim = simulate_day(vehicle, day_of(t), mine, self.faults)
+        return sim, math.floor((t - sim.start).total_seconds() / STEP_SECONDS)
+
+    def _ignition(self, spans) -> tuple[datetime | None, datetime | None]:
+        """Times of the first and the last moving step in ``spans``."""
+        moving = [sim.start + timedelta(seconds=i * STEP_SECONDS)
+                  for sim, lo, hi in spans for i in range(lo, hi) if sim.speed[i] > 0]
+        return (moving[0], moving[-1]) if moving else (None, None)
 
     def _num(self, vehicle: str, value, digits: int = 2):
         if value is None:
@@ -112,37 +141,50 @@ class SimulatedFleet:
         return rows[-1] if rows else None
 
     def distance(self, vehicle_no: str, start: datetime, end: datetime) -> dict:
-        steps = list(self._steps(self.vehicles[vehicle_no], start, end))
-        if not steps:
+        """getdistancetravelled: the integral of the simulated speed over the window, and the
+        odometer at its ends (the same number when nothing interrupted the day's plan)."""
+        vehicle = self.vehicles[vehicle_no]
+        known = min(end, datetime.now(timezone.utc))  # a window still under way: what happened so far
+        if known <= start:
             return {"startodo": None, "endodo": None, "starttime": _ms(start), "endtime": _ms(end), "distance": 0}
-        (s0, i0, _), (s1, i1, _) = steps[0], steps[-1]
-        moving = [t for sim, i, t in steps if sim.speed[i] > 0]
+        spans = list(self._spans(vehicle, start, known))
+        km = sum(sum(sim.speed[lo:hi]) for sim, lo, hi in spans) * STEP_SECONDS / 3600.0
+        (s0, i0), (s1, i1) = self._state_at(vehicle, start), self._state_at(vehicle, known)
+        ign_on, ign_off = self._ignition(spans)
         return {
             "startodo": round(s0.odometer[i0], 2), "endodo": round(s1.odometer[i1], 2),
             "starttime": _ms(start), "endtime": _ms(end),
-            "lastignon": _ms(moving[0]) if moving else None, "lastignoff": _ms(moving[-1]) if moving else None,
-            "distance": round(s1.odometer[i1] - s0.odometer[i0], 2),
+            "lastignon": _ms(ign_on) if ign_on else None, "lastignoff": _ms(ign_off) if ign_off else None,
+            "distance": round(km, 2),
             "startLoc": [round(s0.lat[i0], 6), round(s0.lng[i0], 6)],
             "endLoc": [round(s1.lat[i1], 6), round(s1.lng[i1], 6)],
         }
 
     def fuel_used(self, vehicle_no: str, start: datetime, end: datetime) -> dict:
-        steps = list(self._steps(self.vehicles[vehicle_no], start, end))
-        if not steps:
+        """getfuelused on an electric account: energy is the integral of V*I while discharging;
+        start/end "fuel level" is the SOC a reading at the window's start and end reports."""
+        vehicle = self.vehicles[vehicle_no]
+        known = min(end, datetime.now(timezone.utc))
+        if known <= start:
             return {"fuelused": 0, "starttime": _ms(start), "endtime": _ms(end), "refueling_events": []}
-        used_wh = sum(-sim.current[i] * sim.voltage[i] * STEP_SECONDS / 3600 for sim, i, _ in steps
-                      if sim.current[i] < 0)
+        spans = list(self._spans(vehicle, start, known))
+        used_wh = sum(-c * v for sim, lo, hi in spans for c, v in zip(sim.current[lo:hi], sim.voltage[lo:hi])
+                      if c < 0) * STEP_SECONDS / 3600.0
         events, charging_since = [], None
-        for sim, i, t in steps:
-            if sim.current[i] > 1 and charging_since is None:
-                charging_since = t
-            elif sim.current[i] <= 1 and charging_since is not None:
-                events.append({"start": _ms(charging_since), "end": _ms(t)})
-                charging_since = None
-        (s0, i0, _), (s1, i1, _) = steps[0], steps[-1]
+        for sim, lo, hi in spans:
+            for i in range(lo, hi):
+                if sim.current[i] > 1 and charging_since is None:
+                    charging_since = sim.start + timedelta(seconds=i * STEP_SECONDS)
+                elif sim.current[i] <= 1 and charging_since is not None:
+                    events.append({"start": _ms(charging_since),
+                                   "end": _ms(sim.start + timedelta(seconds=i * STEP_SECONDS))})
+                    charging_since = None
+        (s0, i0), (s1, i1) = self._state_at(vehicle, start), self._state_at(vehicle, known)
+        ign_on, ign_off = self._ignition(spans)
         return {
             "fuelused": round(used_wh / 1000, 3), "starttime": _ms(start), "endtime": _ms(end),
             "startfl": round(s0.soc[i0], 1), "endfl": round(s1.soc[i1], 1),
-            "startfl_litres": None, "endfl_litres": None, "lastignon": None, "lastignoff": None,
+            "startfl_litres": None, "endfl_litres": None,
+            "lastignon": _ms(ign_on) if ign_on else None, "lastignoff": _ms(ign_off) if ign_off else None,
             "refueling_events": events,
         }

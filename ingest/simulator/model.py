@@ -1,10 +1,12 @@
 """A physically plausible day of an e-rickshaw's LFP pack (51.2 V, 105/120 Ah), at 30 s steps.
 
 Each (vehicle, day) is computed on its own from a seed, so the mock server can answer any history
-window without keeping state: a day starts full (overnight charging finishes before midnight),
-runs a duty cycle of trips and stops with speed-dependent discharge current, then charges CC/CV
-in the evening. SOC follows coulomb counting, voltage an LFP open-circuit curve plus IR drop,
-temperature the city's climate plus load heating, SOH fades with cycles, age and heat.
+window without keeping state: a simulated day runs 05:00-05:00 IST and starts full (the night's
+charge has finished by then), drives the day's duty cycle (``duty``: kilometres that vary by
+vehicle, weekday and season) with speed-dependent discharge current, then charges CC/CV from
+the evening, late chargers past midnight. SOC follows coulomb counting, voltage an LFP
+open-circuit curve plus IR drop, temperature the city's climate plus load heating, SOH fades with
+cycles, age and heat.
 
 Faults come at configurable rates (garbage CAN values, null temperature, SOH stuck at 100,
 unsigned current, duplicated frames, communication gaps) and scenarios are injected by window.
@@ -12,16 +14,15 @@ unsigned current, duplicated frames, communication gaps) and scenarios are injec
 from __future__ import annotations
 
 import math
-import zlib
+import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from data.demo import DemoVehicle
-from ingest.readings import IST
+from ingest.simulator import duty
+from ingest.simulator.duty import DAY_START_HOUR, STEP_SECONDS, STEPS_PER_DAY, day_start
 
-STEP_SECONDS = 30
-STEPS_PER_DAY = 86400 // STEP_SECONDS
 R_INTERNAL = 0.045          # ohm, pack
 CELLS = 16
 
@@ -68,8 +69,7 @@ class Scenario:
         return self.start <= t < self.end
 
 
-def _seed(*parts) -> int:
-    return zlib.crc32("|".join(map(str, parts)).encode())
+_seed = duty.seed
 
 
 def vehicle_trait(vehicle: str, share: float, name: str) -> bool:
@@ -78,7 +78,8 @@ def vehicle_trait(vehicle: str, share: float, name: str) -> bool:
 
 @dataclass
 class Day:
-    """Arrays for one vehicle-day, index i is time day_start + i * 30 s."""
+    """Arrays for one simulated day (05:00-05:00 IST): index i is the time ``start + i * 30 s``,
+    and each value is the state at that moment (after the step that ends there)."""
     start: datetime
     soc: list = field(default_factory=list)
     current: list = field(default_factory=list)
@@ -94,30 +95,6 @@ class Day:
     silent: list = field(default_factory=list)
 
 
-def _schedule(rng_seed: int):
-    """Driving (speed) per step for the day: trips and stops inside a shift, a lunch break."""
-    import random
-
-    rng = random.Random(rng_seed)
-    speed = [0.0] * STEPS_PER_DAY
-    shift_start = int(rng.uniform(6.5, 8.5) * 120)
-    shift_end = int(rng.uniform(17.5, 19.0) * 120)
-    lunch = (int(13 * 120), int(rng.uniform(13.5, 14.2) * 120))
-    i = shift_start
-    while i < shift_end:
-        trip = rng.randint(10, 40)       # 5-20 min
-        cruise = rng.uniform(12, 24)
-        for k in range(trip):
-            if i + k >= shift_end:
-                break
-            if lunch[0] <= i + k < lunch[1]:
-                continue
-            speed[i + k] = max(0.0, cruise + rng.gauss(0, 3))
-        i += trip + rng.randint(10, 50)  # stop 5-25 min
-    plug_in = shift_end + int(rng.uniform(0.3, 1.2) * 120)
-    return speed, plug_in, rng
-
-
 def _recovering(scenarios, t: datetime) -> bool:
     """After a deep discharge the pack goes on charge (towed to the charger) for up to 6 h."""
     return any(s.kind == "deep_discharge" and s.end <= t < s.end + timedelta(hours=6) for s in scenarios)
@@ -126,8 +103,9 @@ def _recovering(scenarios, t: datetime) -> bool:
 @lru_cache(maxsize=4096)
 def simulate_day(vehicle: DemoVehicle, day: date, scenarios: tuple[Scenario, ...] = (),
                  faults: Faults = Faults()) -> Day:
-    speed, plug_in, rng = _schedule(_seed(vehicle.vehicle_number, day.toordinal()))
-    start = datetime(day.year, day.month, day.day, tzinfo=IST).astimezone(timezone.utc)
+    rng = random.Random(_seed(vehicle.vehicle_number, day.toordinal()))
+    speed, plug_in = duty.schedule(vehicle, day, rng)
+    start = day_start(day)
     age_days = max((day - vehicle.sold_at).days, 0)
     base_cycles = age_days * 0.85
     capacity = vehicle.capacity_ah
@@ -140,15 +118,18 @@ def simulate_day(vehicle: DemoVehicle, day: date, scenarios: tuple[Scenario, ...
             soh -= 7.0 * progress
     d = Day(start=start, soh=round(max(soh, 50.0), 2))
 
-    soc, temp, cycles = 100.0, mean_temp - 4, base_cycles
+    # The pack has sat through the night: it starts at the early-morning air temperature.
+    soc, cycles = 100.0, base_cycles
+    temp = mean_temp + 7.0 * math.sin(2 * math.pi * (DAY_START_HOUR - 9) / 24)
     lat, lng, heading = vehicle.home_latitude, vehicle.home_longitude, rng.uniform(0, 360)
-    odo = age_days * 62.0
+    odo = duty.odometer_at_start(vehicle, day)
     effective_ah = capacity * d.soh / 100.0
+    charge_amps = duty.charger_c_rate(vehicle) * capacity
     charging = False
     for i in range(STEPS_PER_DAY):
         # Most vehicle-days have no scenario: skip building a datetime per step for them.
         t = start + timedelta(seconds=i * STEP_SECONDS) if mine else None
-        hour = (i * STEP_SECONDS) / 3600.0
+        hour = DAY_START_HOUR + (i * STEP_SECONDS) / 3600.0
         ambient = mean_temp + 7.0 * math.sin(2 * math.pi * (hour - 9) / 24)
         v = speed[i]
         active = {s.kind for s in mine if s.covers(t)} if mine else ()
@@ -162,7 +143,8 @@ def simulate_day(vehicle: DemoVehicle, day: date, scenarios: tuple[Scenario, ...
             charging = False
         elif (i >= plug_in or (mine and _recovering(mine, t))) and soc < 99.95:
             charging = True
-            current = 0.3 * capacity if soc < 90 else 0.3 * capacity * max((100 - soc) / 10, 0.03)
+            # LFP: constant current to ~95 %, then a short constant-voltage taper.
+            current = charge_amps if soc < 95 else charge_amps * max((100 - soc) / 5, 0.05)
         else:
             current = -0.15 if not charging else 0.0
             v = 0.0 if soc <= 0.5 else v
