@@ -70,7 +70,7 @@ SEED = [
        CROSS JOIN LATERAL (SELECT substr(d.device_id, 4)::int AS i) n""",
     """INSERT INTO telemetry.battery_daily (bucket, device_id, avg_soc, min_soc, max_soc, avg_voltage, avg_current,
                                            avg_temp, max_temp, charge_cycle, min_soh, reading_count)
-       SELECT date_trunc('day', now()) - make_interval(days => g), d.device_id, 60, 20, 100, 52, -5, 30, 38,
+       SELECT date_trunc('day', now(), 'Asia/Kolkata') - make_interval(days => g), d.device_id, 60, 20, 100, 52, -5, 30, 38,
               greatest(s.charge_cycle - g, 0), least(s.soh + g * 0.01, 100), 1440
        FROM devices d JOIN device_state s USING (device_id) CROSS JOIN generate_series(0, 30) g""",
     """INSERT INTO telemetry.battery_hourly (bucket, device_id, avg_soc, min_soc, max_soc, avg_voltage, min_voltage,
@@ -92,8 +92,8 @@ SEED = [
        FROM (SELECT device_id FROM devices ORDER BY device_id LIMIT :page_devices) d
        JOIN device_state s USING (device_id) CROSS JOIN generate_series(0, 1439) g""",
     """INSERT INTO telemetry.trips (device_id, start_time, end_time, distance_km)
-       SELECT d.device_id, date_trunc('day', now()) - make_interval(days => g),
-              date_trunc('day', now()) - make_interval(days => g - 1), 40 + (g * 13 + length(d.device_id)) % 60
+       SELECT d.device_id, date_trunc('day', now(), 'Asia/Kolkata') - make_interval(days => g),
+              date_trunc('day', now(), 'Asia/Kolkata') - make_interval(days => g - 1), 40 + (g * 13 + length(d.device_id)) % 60
        FROM devices d CROSS JOIN generate_series(1, 30) g""",
     """INSERT INTO telemetry.fleet_distance_daily (day, dealer_id, city, km, trips)
        SELECT (t.start_time AT TIME ZONE 'Asia/Kolkata')::date, d.dealer_id, d.city, sum(t.distance_km), count(*)

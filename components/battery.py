@@ -51,7 +51,10 @@ def _fleet_day(t: datetime) -> str:
 def create_trip_table(trips: list[dict]) -> html.Div:
     if not trips:
         return create_empty_state("No trips recorded yet", "Trips are summarised once a day, after midnight IST.")
-    header = html.Tr([html.Th(h) for h in ("Day", "Distance km", "Energy kWh", "km per kWh", "SOC start → end")])
+    # The vendor's SOC ends are at the day's IST midnights, after the night's charge: both read near
+    # full even when the pack ran low that afternoon, so the day's lowest SOC stands beside them.
+    header = html.Tr([html.Th(h) for h in ("Day", "Distance km", "Energy kWh", "km per kWh", "SOC 00:00 → 24:00",
+                                           "Lowest SOC")])
     rows = [html.Tr([
         html.Td(_fleet_day(t["start_time"])),
         html.Td(f"{t['distance_km']:,.1f}" if t["distance_km"] is not None else "—"),
@@ -59,5 +62,6 @@ def create_trip_table(trips: list[dict]) -> html.Div:
         html.Td(f"{t['km_per_kwh']:,.1f}" if t["km_per_kwh"] is not None else "—"),
         html.Td(f"{t['start_soc']:.0f} → {t['end_soc']:.0f} %" if t["start_soc"] is not None
                 and t["end_soc"] is not None else "—"),
+        html.Td(f"{t['lowest_soc']:.0f} %" if t.get("lowest_soc") is not None else "—"),
     ]) for t in trips]
     return html.Table([html.Thead(header), html.Tbody(rows)], className="data-table", id="battery-trip-table")

@@ -107,16 +107,21 @@ def trail_bounds(db: Database, scope: Scope, device_id, range_key: str, end: dat
 
 
 def trips(db: Database, scope: Scope, device_id, limit: int = 30) -> list[dict]:
-    """Recent trips with the energy of the same window and the efficiency both give."""
+    """Recent trips with the energy of the same window, the efficiency both give, and the lowest SOC
+    of the trip's IST day (the energy row's SOC ends are at the day's midnights, both near full)."""
     if not _valid_id(device_id):
         return []
+    # The daily rollup is filtered by device before the join: in TimescaleDB it is a real-time view,
+    # and only a constant on its grouping column keeps its live part to this one battery.
     return db.query(
         f"""SELECT t.start_time, t.end_time, t.distance_km, e.energy_used_kwh,
                    CASE WHEN e.energy_used_kwh > 0 THEN t.distance_km / e.energy_used_kwh END AS km_per_kwh,
-                   e.start_soc, e.end_soc
+                   e.start_soc, e.end_soc, b.min_soc AS lowest_soc
             FROM telemetry.trips t
             LEFT JOIN telemetry.energy_consumption e
               ON e.device_id = t.device_id AND e.start_time = t.start_time AND e.end_time = t.end_time
+            LEFT JOIN (SELECT bucket, min_soc FROM telemetry.battery_daily WHERE device_id = :device_id) b
+              ON b.bucket = date_trunc('day', t.start_time, 'Asia/Kolkata')
             WHERE t.device_id = :device_id AND {_visible(scope)}
             ORDER BY t.start_time DESC LIMIT :limit""",
         device_id=device_id, limit=limit, **scope.params())

@@ -80,10 +80,12 @@ def kpis(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict:
         f"""
         WITH {_fleet(scope)},
         past AS (  -- the oldest daily SOH within the last month: "change from last month"
-          SELECT b.bucket, avg(b.min_soh) AS soh
+          -- Daily buckets are IST midnights, which the session's zone may show as the evening before:
+          -- the month starts at an IST midnight, and the day is handed out as its IST date.
+          SELECT (b.bucket AT TIME ZONE 'Asia/Kolkata')::date AS bucket, avg(b.min_soh) AS soh
           FROM telemetry.battery_daily b JOIN f ON f.device_id = b.device_id AND f.soh_measured
           WHERE b.bucket = (SELECT min(bucket) FROM telemetry.battery_daily
-                            WHERE bucket >= date_trunc('day', now() - INTERVAL '30 days'))
+                            WHERE bucket >= date_trunc('day', now() - INTERVAL '30 days', 'Asia/Kolkata'))
           GROUP BY b.bucket)
         SELECT
           count(*)                                                    AS batteries,

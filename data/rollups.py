@@ -4,6 +4,9 @@ plain-PostgreSQL refresh that recomputes only the buckets new rows touched.
 In TimescaleDB mode ``telemetry.battery_hourly``/``battery_daily`` are continuous aggregates kept
 by TimescaleDB's policies (real-time aggregation on); in plain mode they are tables of the same
 names and columns that ``refresh_touched`` keeps. Readers never need to know which.
+
+Daily buckets are Indian Standard Time days (Asia/Kolkata midnight, migration 0005), like every
+other day the product shows; hourly buckets are clock hours in UTC.
 """
 from __future__ import annotations
 
@@ -16,8 +19,11 @@ from sqlalchemy.engine import Connection
 from data import storage
 from data.db import Database, text
 
-# date_bin with a midnight-UTC origin gives the same buckets as time_bucket, in any session time zone.
-_ORIGIN = "TIMESTAMPTZ '2000-01-03 00:00:00+00'"
+# The bucket of ``time`` per rollup. Both equal TimescaleDB's buckets whatever the session's time
+# zone: date_bin with a midnight-UTC origin is time_bucket('1 hour', time), and date_trunc in
+# Asia/Kolkata is time_bucket('1 day', time, 'Asia/Kolkata').
+_HOUR_BUCKET = "date_bin(INTERVAL '1 hour', time, TIMESTAMPTZ '2000-01-03 00:00:00+00')"
+_DAY_BUCKET = "date_trunc('day', time, 'Asia/Kolkata')"
 
 # The buckets to recompute come from {touched}: a query yielding (device_id, bucket). LATERAL keeps
 # each bucket an index range scan on (device_id, time): a join would let the planner hash the whole
@@ -41,6 +47,8 @@ ON CONFLICT (device_id, bucket) DO UPDATE SET
   charge_cycle = EXCLUDED.charge_cycle, avg_soh = EXCLUDED.avg_soh, reading_count = EXCLUDED.reading_count
 """
 
+# An IST day is always 24 hours (India has kept no daylight saving since 1945); '1 day' would be
+# added in the session's time zone and could be 23 or 25 hours there.
 _DAILY_REFRESH = """
 WITH t AS ({touched})
 INSERT INTO telemetry.battery_daily AS d
@@ -51,7 +59,7 @@ FROM t CROSS JOIN LATERAL (
          avg(r.temperature), max(r.temperature),
          max(r.charge_cycle), min(r.soh), count(*) AS n
   FROM telemetry.battery_readings r
-  WHERE r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '1 day') a
+  WHERE r.device_id = t.device_id AND r.time >= t.bucket AND r.time < t.bucket + INTERVAL '24 hours') a
 WHERE a.n > 0
 ON CONFLICT (device_id, bucket) DO UPDATE SET
   avg_soc = EXCLUDED.avg_soc, min_soc = EXCLUDED.min_soc, max_soc = EXCLUDED.max_soc,
@@ -60,11 +68,11 @@ ON CONFLICT (device_id, bucket) DO UPDATE SET
   charge_cycle = EXCLUDED.charge_cycle, min_soh = EXCLUDED.min_soh, reading_count = EXCLUDED.reading_count
 """
 
-_REFRESHES = (("1 hour", _HOURLY_REFRESH), ("1 day", _DAILY_REFRESH))
+_REFRESHES = ((_HOUR_BUCKET, _HOURLY_REFRESH), (_DAY_BUCKET, _DAILY_REFRESH))
 
 
-def _touched(source: str, width: str) -> str:
-    return f"SELECT DISTINCT device_id, date_bin(INTERVAL '{width}', time, {_ORIGIN}) AS bucket FROM {source}"
+def _touched(source: str, bucket: str) -> str:
+    return f"SELECT DISTINCT device_id, {bucket} AS bucket FROM {source}"
 
 
 def refresh_touched(conn: Connection, readings: Iterable[tuple[str, datetime]]) -> None:
@@ -80,8 +88,8 @@ def refresh_touched(conn: Connection, readings: Iterable[tuple[str, datetime]]) 
         return
     source = "unnest(CAST(:devices AS text[]), CAST(:times AS timestamptz[])) AS n(device_id, time)"
     params = {"devices": [d for d, _ in pairs], "times": [t for _, t in pairs]}
-    for width, refresh in _REFRESHES:
-        conn.execute(text(refresh.format(touched=_touched(source, width))), params)
+    for bucket, refresh in _REFRESHES:
+        conn.execute(text(refresh.format(touched=_touched(source, bucket))), params)
 
 
 def refresh_from_stage(cur, stage: str) -> None:
@@ -90,8 +98,8 @@ def refresh_from_stage(cur, stage: str) -> None:
     row = cur.fetchone()
     if row and row[0] == storage.TIMESCALEDB:
         return
-    for width, refresh in _REFRESHES:
-        cur.execute(refresh.format(touched=_touched(stage, width)))
+    for bucket, refresh in _REFRESHES:
+        cur.execute(refresh.format(touched=_touched(stage, bucket)))
 
 
 def refresh_range(db: Database, start: datetime, end: datetime) -> None:
@@ -105,8 +113,8 @@ def refresh_range(db: Database, start: datetime, end: datetime) -> None:
         return
     source = "(SELECT device_id, time FROM telemetry.battery_readings WHERE time >= :s AND time < :e) AS w"
     with db.transaction() as conn:
-        for width, refresh in _REFRESHES:
-            conn.execute(text(refresh.format(touched=_touched(source, width))), {"s": start, "e": end})
+        for bucket, refresh in _REFRESHES:
+            conn.execute(text(refresh.format(touched=_touched(source, bucket))), {"s": start, "e": end})
 
 
 # Which relation serves a range: raw readings for short ranges, rollups for long ones.
