@@ -1,7 +1,10 @@
 """The database object: every SQL call of the product goes through one ``Database``.
 
 Queries are plain SQL text with named parameters (``:name``); results come back as lists of
-dicts or DataFrames. Connection failures become ``DatabaseUnavailable`` with one readable line.
+dicts or DataFrames. Every failure of the connection (the server down, restarting or dropping the
+session, on connect, mid-statement, on commit, rollback or return to the pool) becomes
+``DatabaseUnavailable`` with one readable line; a value the database refuses becomes
+``InvalidQueryInput``. Anything else (a mistake in SQL) surfaces as itself.
 """
 from __future__ import annotations
 
@@ -24,11 +27,12 @@ EMBEDDED_DATABASE = "bfm"
 
 
 class DatabaseUnavailable(Exception):
-    """The database cannot be reached; the message is one line for an operator."""
+    """The database cannot be reached or dropped the connection; the message is one line for an operator."""
 
 
 class InvalidQueryInput(ValueError):
-    """The database refused a value (NUL in text, an integer out of range): the caller's input is bad."""
+    """The database refused a value it was given (a NUL character in a string, a number out of its
+    column's range): the caller's input is wrong, not the server, so the web layer answers 400."""
 
 
 def redact(url: str) -> str:
@@ -41,7 +45,17 @@ def redact(url: str) -> str:
 
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else exc.__class__.__name__
+    return " ".join(text.splitlines()[0].split()) if text else exc.__class__.__name__
+
+
+# psycopg2 checks this itself and raises a plain ValueError before anything reaches the server.
+_NUL_IN_STRING = "cannot contain NUL (0x00) characters"
+
+# Failures of the connection rather than of the statement. The pool raises psycopg2's own errors
+# unwrapped (a failed reconnect after pre-ping), so both layers are listed.
+_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError,
+                psycopg2.OperationalError, psycopg2.InterfaceError)
+_REFUSED_VALUE = (sa.exc.DataError, psycopg2.DataError)
 
 
 class Database:
@@ -59,14 +73,39 @@ class Database:
         )
         self._storage_mode: str | None = None
 
+    # -- errors -----------------------------------------------------------------------------
+    def _translated(self, exc: BaseException, doing: str) -> Exception | None:
+        """The product's exception for a driver or pool failure; None for anything else, so a
+        mistake in SQL (ProgrammingError, IntegrityError) still surfaces as itself."""
+        if isinstance(exc, _REFUSED_VALUE) or (isinstance(exc, ValueError) and _NUL_IN_STRING in str(exc)):
+            return InvalidQueryInput(f"the database refused a value: {_first_line(exc)}")
+        dead = (isinstance(exc, _UNAVAILABLE)
+                or (isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated)
+                or (isinstance(exc, psycopg2.Error) and self.engine.dialect.is_disconnect(exc, None, None)))
+        if dead:
+            return DatabaseUnavailable(f"{doing} {redact(self.url)}: {_first_line(exc)}")
+        return None
+
+    @contextmanager
+    def _failures_translated(self, doing: str = "database error at") -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            translated = self._translated(exc, doing)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _open(self) -> Connection:
+        with self._failures_translated("cannot reach the database at"):
+            return self.engine.connect()
+
     # -- health -----------------------------------------------------------------------------
     def check(self) -> None:
         """Connect once; raise DatabaseUnavailable with one line if the server is not there."""
-        try:
+        with self._failures_translated("cannot reach the database at"):
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
-        except sa.exc.DBAPIError as exc:
-            raise DatabaseUnavailable(f"cannot reach the database at {redact(self.url)}: {_first_line(exc)}") from None
 
     # -- reads ------------------------------------------------------------------------------
     def query(self, sql: str, **params: Any) -> list[dict]:
@@ -103,37 +142,38 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A connection inside one transaction: committed on success, rolled back on error."""
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except sa.exc.OperationalError as exc:
-            raise DatabaseUnavailable(f"database error at {redact(self.url)}: {_first_line(exc)}") from exc
+        """A connection inside one transaction: committed on success, rolled back on error.
+
+        A failure to roll back or to return the connection (the server went away) wins over the
+        error that caused the rollback: the connection is what the caller has to hear about."""
+        conn = self._open()
+        with self._failures_translated(), conn, conn.begin():
+            yield conn
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except sa.exc.OperationalError as exc:
-            raise DatabaseUnavailable(f"database error at {redact(self.url)}: {_first_line(exc)}") from exc
+        conn = self._open()
+        with self._failures_translated(), conn:
+            yield conn
 
     @contextmanager
     def raw(self) -> Iterator[Any]:
         """A DB-API (psycopg2) connection in a transaction, for COPY."""
-        try:
+        with self._failures_translated("cannot reach the database at"):
             conn = self.engine.raw_connection()
-        except sa.exc.DBAPIError as exc:
-            raise DatabaseUnavailable(f"cannot reach the database at {redact(self.url)}: {_first_line(exc)}") from None
         try:
-            yield conn.driver_connection
-            conn.commit()
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-            conn.invalidate()  # the server went away: this connection must not return to the pool
-            raise DatabaseUnavailable(f"database error at {redact(self.url)}: {_first_line(exc)}") from exc
-        except BaseException:
-            conn.rollback()
-            raise
+            with self._failures_translated():
+                try:
+                    yield conn.driver_connection
+                    conn.commit()
+                except BaseException as failure:
+                    try:
+                        conn.rollback()
+                    except Exception:
+                        conn.invalidate()  # it cannot roll back, so it is dead: it must not go back to the pool
+                        if self._translated(failure, "") is None:
+                            raise  # the caller's error hid a dead connection: the connection is the news
+                    raise
         finally:
             conn.close()
 

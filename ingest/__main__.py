@@ -1,5 +1,9 @@
 """``python -m ingest``: the worker loop; ``--once`` runs one cycle and exits; ``--backfill --since
-DATE`` re-reads history from DATE with a progress bar. SIGTERM finishes the current window and exits."""
+DATE`` re-reads history from DATE with a progress bar. SIGTERM finishes the current window and exits.
+
+The loop and the backfill ride out a database restart (one line, a short wait, carry on). A database
+that is down when the worker starts, or during ``--once``, ends it with one line and exit code 1:
+at start that is more often a wrong DATABASE_URL than a restart, and a supervisor retries."""
 from __future__ import annotations
 
 import argparse
@@ -55,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             from tqdm import tqdm
 
             with tqdm(total=len(telemetry.active_devices(db)), unit="device", desc="backfill") as bar:
-                worker.run_cycle(since=args.since, progress=bar)
+                worker.backfill(args.since, progress=bar)  # rides out a database restart
         elif args.once:
             worker.run_cycle()
         else:

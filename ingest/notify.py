@@ -49,12 +49,21 @@ def _send_email(settings: config.Settings, key: str, payload: dict) -> None:
         smtp.send_message(message)
 
 
-def deliver_due(db: Database, settings: config.Settings, session: requests.Session | None = None) -> dict:
-    """Send what is due; returns counts of delivered and failed attempts."""
+def deliver_due(db: Database, settings: config.Settings, session: requests.Session | None = None,
+                limit: int = 50) -> dict:
+    """Send what is due (at most ``limit``); returns counts of delivered and failed attempts.
+
+    Each notification is claimed, sent and marked in a transaction of its own: if the database goes
+    away, only the one in hand is sent again later (with its idempotency key, which receivers use to
+    drop the repeat), and the ``DatabaseUnavailable`` ends this round for the worker's loop to retry."""
     session = session or requests.Session()
     delivered = failed = 0
-    with db.transaction() as conn:
-        for row in store.due_notifications(conn):
+    for _ in range(limit):
+        with db.transaction() as conn:
+            due = store.due_notifications(conn, limit=1)
+            if not due:
+                break
+            row = due[0]
             payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
             try:
                 if row["channel"] == "webhook":

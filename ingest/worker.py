@@ -3,20 +3,22 @@
 Each (device, stream, window) is stored in one transaction together with its cursor, so a crash,
 a SIGKILL or a database restart loses nothing that was acknowledged and a re-run stores nothing
 twice. Every vendor failure is an ``IntellicarError`` for one device and stream: it is logged and
-counted, the cursor stays, and the next cycle asks again.
+counted, the cursor stays, and the next cycle asks again. A lost database (``DatabaseUnavailable``)
+ends the cycle at once, since every other device would fail the same way; the loop logs one line,
+backs off briefly and runs the cycle again from the cursors.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import config
 from data import telemetry
-from data.db import Database, DatabaseUnavailable
+from data.db import Database, DatabaseUnavailable, InvalidQueryInput
 from ingest import maintenance, notify
 from ingest.alert_rules import AlertEngine
 from ingest.intellicar import IntellicarClient, IntellicarError
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)  # re-ask the tail of the last window: late frames land, dupes are ignored
 STREAMS = ("battery", "gps")
+# Waits after consecutive database failures (capped by the cycle interval): a restart is over in
+# seconds, a longer outage is not worth a line every two seconds.
+RETRY_DELAYS = (2, 5, 15, 30, 60)
 
 
 @dataclass
@@ -60,14 +65,21 @@ class Worker:
         self.db, self.client, self.settings = db, client, settings
         self.engine = AlertEngine(db, notify.channels(settings))
         self.stop = threading.Event()
+        self._database_lost = threading.Event()  # set for the rest of a cycle once the database fails
         self._lock = threading.Lock()
+        # Readings stored by cycles that ended before the alert rules ran: the next cycle's cursors
+        # are past them, so only this keeps their alerts from being lost.
+        self._unevaluated: dict[str, list[dict]] = {}
+
+    def _halted(self) -> bool:
+        return self.stop.is_set() or self._database_lost.is_set()
 
     # -- one device ---------------------------------------------------------------------------
     def _poll_stream(self, device: dict, stream: str, since: datetime, until: datetime, figures: CycleFigures,
                      cursor: datetime | None) -> None:
         vehicle, device_id = device["vehicle_number"], device["device_id"]
         for start, end in windows(since, until, self.settings.history_window_hours):
-            if self.stop.is_set():
+            if self._halted():
                 return
             if stream == "battery":
                 raw = self.client.battery_history(vehicle, start, end)
@@ -92,7 +104,7 @@ class Worker:
         first = cursor or today - timedelta(days=1)
         first = max(first, today - timedelta(hours=self.settings.ingest_lookback_hours))
         day = first.astimezone(IST).replace(hour=0, minute=0, second=0, microsecond=0)
-        while day < today and not self.stop.is_set():
+        while day < today and not self._halted():
             end = day + timedelta(days=1)
             vehicle, device_id = device["vehicle_number"], device["device_id"]
             trip = parse_trip(device_id, self.client.distance(vehicle, day, end))
@@ -103,6 +115,8 @@ class Worker:
 
     def poll_device(self, device: dict, cursors: dict, now: datetime, figures: CycleFigures,
                     since_override: datetime | None = None) -> None:
+        if self._halted():
+            return
         floor = now - timedelta(hours=self.settings.ingest_lookback_hours)
         try:
             for stream in STREAMS:
@@ -115,10 +129,13 @@ class Worker:
             log.warning("%s", exc)
             with self._lock:
                 figures.errors += 1
-        except DatabaseUnavailable as exc:
-            log.error("device %s: %s", device["device_id"], exc)
+        except InvalidQueryInput as exc:  # vendor data validation let through; this device only
+            log.warning("device %s: %s", device["device_id"], exc)
             with self._lock:
                 figures.errors += 1
+        except DatabaseUnavailable:
+            self._database_lost.set()  # the devices still queued would only fail the same way
+            raise
         with self._lock:
             figures.devices_polled += 1
 
@@ -126,23 +143,34 @@ class Worker:
     def _devices(self) -> list[dict]:
         try:
             telemetry.register_devices(self.db, self.client.list_vehicles())
-        except IntellicarError as exc:
-            log.warning("%s; polling the devices we know", exc)
+        except (IntellicarError, InvalidQueryInput) as exc:
+            log.warning("listing vehicles: %s; polling the devices we know", exc)
         return telemetry.active_devices(self.db)
 
-    def run_cycle(self, since: datetime | None = None, progress=None, now: datetime | None = None) -> CycleFigures:
-        """One cycle up to ``now`` (default: the present; tests and replays pass an earlier moment)."""
+    def run_cycle(self, since: datetime | None = None, progress=None, now: datetime | None = None,
+                  finished: set[str] | None = None) -> CycleFigures:
+        """One cycle up to ``now`` (default: the present; tests and replays pass an earlier moment).
+
+        ``finished``: device ids to skip, and to which each device polled is added (a backfill
+        resumed after a database failure does not ask the vendor twice)."""
         now = now or datetime.now(timezone.utc)
-        figures = CycleFigures(started_at=now)
+        self._database_lost.clear()
+        # The same dict as self._unevaluated: what this cycle stores stays there if it ends early.
+        figures = CycleFigures(started_at=now, new_readings=self._unevaluated)
         devices = self._devices()
         cursors = {s: telemetry.cursors(self.db, s) for s in (*STREAMS, "daily")}
+        todo = [d for d in devices if finished is None or d["device_id"] not in finished]
         with ThreadPoolExecutor(max_workers=self.settings.intellicar_concurrency) as pool:
-            for future in [pool.submit(self.poll_device, d, cursors, now, figures, since) for d in devices]:
+            futures = {pool.submit(self.poll_device, d, cursors, now, figures, since): d["device_id"] for d in todo}
+            for future in as_completed(futures):
                 future.result()
+                if finished is not None and not self._halted():  # a halted device stopped part-way
+                    finished.add(futures[future])
                 if progress:
                     progress.update(1)
         nominal = {d["device_id"]: d["nominal_voltage"] for d in devices}
         outcome = self.engine.evaluate(figures.new_readings, nominal)
+        self._unevaluated = {}
         figures.alerts_opened, figures.alerts_resolved = outcome.opened, outcome.resolved
         battery_cursors = telemetry.cursors(self.db, "battery")
         lags = [(now - battery_cursors[d["device_id"]]).total_seconds() if d["device_id"] in battery_cursors
@@ -160,11 +188,34 @@ class Worker:
         log.info("%s", figures.line())
         return figures
 
+    def _backoff(self, exc: DatabaseUnavailable, failures: int) -> None:
+        """One line for the operator, then a short wait (never longer than a cycle)."""
+        delay = min(RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1], self.settings.ingest_interval_seconds)
+        log.error("%s; retrying in %d s", exc, delay)
+        self.stop.wait(delay)
+
     def run_forever(self) -> None:
+        failures = 0
         while not self.stop.is_set():
             started = time.monotonic()
             try:
                 self.run_cycle()
             except DatabaseUnavailable as exc:
-                log.error("%s; retrying next cycle", exc)
+                failures += 1
+                self._backoff(exc, failures)
+                continue
+            failures = 0
             self.stop.wait(max(self.settings.ingest_interval_seconds - (time.monotonic() - started), 1))
+
+    def backfill(self, since: datetime, progress=None) -> CycleFigures | None:
+        """Re-read history from ``since`` for every device. A database failure backs off and resumes
+        with the devices not done yet; None if stopped (SIGTERM) before the end."""
+        finished: set[str] = set()
+        failures = 0
+        while not self.stop.is_set():
+            try:
+                return self.run_cycle(since=since, progress=progress, finished=finished)
+            except DatabaseUnavailable as exc:
+                failures += 1
+                self._backoff(exc, failures)
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,10 +25,21 @@ class MockIntellicar:
         self.vehicles = demo.fleet(vehicles)
         self.fleet = SimulatedFleet(self.vehicles, faults)
         self.app = create_mock_app(self.fleet, calls_per_second=calls_per_second, token_ttl=token_ttl)
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.delay = 0.0  # seconds each vendor call takes: a test can slow a cycle down to act inside it
+        self.calls = 0  # vendor calls answered so far
+        self._count_lock = threading.Lock()
+        self.server = make_server("127.0.0.1", 0, self._paced, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _paced(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/api/"):
+            with self._count_lock:
+                self.calls += 1
+            if self.delay:
+                time.sleep(self.delay)
+        return self.app(environ, start_response)
 
     @property
     def base_url(self) -> str:
@@ -54,7 +66,7 @@ class MockIntellicar:
 class WebhookReceiver:
     """A loopback HTTP server that records every POST body."""
 
-    def __init__(self):
+    def __init__(self, on_post=None):
         received = self.received = []
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,6 +74,8 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", 0))
                 received.append({"key": self.headers.get("Idempotency-Key"),
                                  "body": json.loads(self.rfile.read(length))})
+                if on_post:  # a test's hook, run while the sender waits for the answer
+                    on_post(received[-1])
                 self.send_response(204)
                 self.end_headers()
 
