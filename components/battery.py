@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from dash import html
 
 from components.alerts import ago
@@ -43,9 +44,13 @@ def create_battery_header(info: dict, online: bool) -> html.Div:
 FLEET_ZONE = ZoneInfo("Asia/Kolkata")
 
 
-def _fleet_day(t: datetime) -> str:
+def _ist(t: datetime) -> datetime:
     aware = t if t.tzinfo else t.replace(tzinfo=timezone.utc)  # timestamptz without a zone is UTC
-    return f"{aware.astimezone(FLEET_ZONE):%a %d %b %Y}"
+    return aware.astimezone(FLEET_ZONE)
+
+
+def _fleet_day(t: datetime) -> str:
+    return f"{_ist(t):%a %d %b %Y}"
 
 
 def create_trip_table(trips: list[dict]) -> html.Div:
@@ -65,3 +70,13 @@ def create_trip_table(trips: list[dict]) -> html.Div:
         html.Td(f"{t['lowest_soc']:.0f} %" if t.get("lowest_soc") is not None else "—"),
     ]) for t in trips]
     return html.Table([html.Thead(header), html.Tbody(rows)], className="data-table", id="battery-trip-table")
+
+
+def trip_frame(trips: list[dict]) -> pd.DataFrame:
+    """The trip table as a file: the same rows and columns as on screen, numbers left as numbers."""
+    return pd.DataFrame([{
+        "Day (IST)": f"{_ist(t['start_time']):%Y-%m-%d}",
+        "Distance km": t["distance_km"], "Energy kWh": t["energy_used_kwh"], "km per kWh": t["km_per_kwh"],
+        "SOC at 00:00 %": t["start_soc"], "SOC at 24:00 %": t["end_soc"], "Lowest SOC %": t.get("lowest_soc"),
+    } for t in trips], columns=["Day (IST)", "Distance km", "Energy kWh", "km per kWh", "SOC at 00:00 %",
+                                "SOC at 24:00 %", "Lowest SOC %"])

@@ -18,7 +18,8 @@ import inputs
 from auth import current_scope
 from components import charts, theme
 from components.alerts import create_alert_feed
-from components.battery import create_battery_header, create_trip_table
+from components.battery import create_battery_header, create_trip_table, trip_frame
+from components.export import create_export_buttons, table_file
 from components.empty import create_empty_state
 from components.fleet_map import INDIA, create_base_layers
 from data import battery, search
@@ -28,6 +29,7 @@ from ingest.readings import IST
 dash.register_page(__name__, path_template="/battery/<device_id>", name="Battery", title="Battery")
 
 REFRESH_MS = 10_000
+TRIP_EXPORT_LIMIT = 3660  # ten years of daily trips: the whole history, in one file
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 DEVICE = State("battery-device", "data")
 
@@ -82,8 +84,9 @@ def layout(device_id: str | None = None, **_query):
             ]),
         ]),
         html.Section(className="panel", children=[
-            html.H2("Trips", className="panel-title"),
-            html.Div(id="battery-trips"),
+            html.Div(className="panel-head", children=[
+                html.H2("Trips", className="panel-title"), create_export_buttons("battery-trips")]),
+            html.Div(id="battery-trips", className="table-scroll"),
         ]),
     ])
 
@@ -172,3 +175,15 @@ def update_tables(_n, device_id):
     alerts = battery.open_alerts(db, scope, device_id)
     return (create_alert_feed(alerts, datetime.now(IST), empty="No open alerts on this battery", link=False),
             create_trip_table(battery.trips(db, scope, device_id)))
+
+
+@callback(Output("battery-trips-download", "data"), Input("battery-trips-export-csv", "n_clicks"),
+          Input("battery-trips-export-xlsx", "n_clicks"), DEVICE, prevent_initial_call=True)
+def export_trips(_csv, _xlsx, device_id):
+    scope = current_scope()
+    kind = inputs.choice((dash.ctx.triggered_id or "").rsplit("-", 1)[-1], ("csv", "xlsx"))
+    info = battery.find(get_db(), scope, device_id)
+    if kind is None or info is None:
+        return dash.no_update
+    rows = battery.trips(get_db(), scope, info["device_id"], limit=TRIP_EXPORT_LIMIT)
+    return table_file(trip_frame(rows), kind, f"trips-{info['vehicle_number'] or info['device_id']}")

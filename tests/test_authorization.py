@@ -70,6 +70,8 @@ def _cases(ids) -> dict[str, list[dict]]:
         "..battery-trail.positions...battery-position.center...battery-trail-note.children..": battery,
         "battery-map.bounds": battery,
         "..battery-alerts.children...battery-trips.children..": battery,
+        "battery-trips-download.data": [dict(b, **{"battery-trips-export-csv.n_clicks": 1}) for b in battery]
+        + [dict(b, **{"battery-trips-export-xlsx.n_clicks": 1}) for b in battery[:3]],
         # The top bar's search, by every kind of identifier of the other dealer's batteries.
         "search-results.children": [{"search-input.value": q} for q in (
             own["vehicle_number"], other["vehicle_number"], other["device_id"], other["battery_serial"], "TK",
