@@ -103,7 +103,41 @@ def gps_problems(r: dict, latest_allowed: datetime) -> list[str]:
         reasons.append("position_out_of_range")
     if r["speed"] is not None and (math.isnan(r["speed"]) or not 0 <= r["speed"] <= 150):
         reasons.append("speed_out_of_range")
+    # Fields nobody alerts on still go into real columns: a value past their range would make the
+    # database refuse the whole window, and the device's cursor would never move again.
+    for name, (low, high) in GPS_EXTRA_RANGES.items():
+        value = r[name]
+        if value is not None and (math.isnan(value) or not low <= value <= high):
+            reasons.append(f"{name}_out_of_range")
     return reasons
+
+
+GPS_EXTRA_RANGES = {"altitude": (-500.0, 9000.0), "heading": (0.0, 360.0), "device_battery": (0.0, 1000.0),
+                    "vehicle_battery": (0.0, 1000.0)}
+# Daily summaries have no reject path: a value outside these is not a measurement, so it is missing.
+SUMMARY_RANGES = {"distance_km": (0.0, 2000.0), "start_odometer": (0.0, 1e8), "end_odometer": (0.0, 1e8),
+                  "energy_used_kwh": (0.0, 1000.0), "start_soc": (0.0, 100.0), "end_soc": (0.0, 100.0),
+                  "start_latitude": (-90.0, 90.0), "end_latitude": (-90.0, 90.0),
+                  "start_longitude": (-180.0, 180.0), "end_longitude": (-180.0, 180.0)}
+
+
+def _plausible(row: dict) -> dict:
+    for name, (low, high) in SUMMARY_RANGES.items():
+        value = row.get(name)
+        if value is not None and (math.isnan(value) or not low <= value <= high):
+            row[name] = None
+    return row
+
+
+def storable_payload(value):
+    """The vendor's payload as received, less NUL characters, which PostgreSQL's jsonb cannot hold."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable_payload(str(k)): storable_payload(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable_payload(v) for v in value]
+    return value
 
 
 def parse_battery(device_id: str, battery_id: str | None, rows: list[dict], nominal: float = NOMINAL_VOLTAGE) -> Parsed:
@@ -126,7 +160,7 @@ def parse_battery(device_id: str, battery_id: str | None, rows: list[dict], nomi
         reasons = battery_problems(r, nominal, latest_allowed)
         if reasons:
             out.rejected.append({"device_id": device_id, "stream": "battery", "time": r["time"], "reasons": reasons,
-                                 "payload": raw})
+                                 "payload": storable_payload(raw)})
             continue
         r["charge_cycle"] = int(cycle) if cycle is not None else None
         r["power_watts"] = voltage * current if voltage is not None and current is not None else None
@@ -156,7 +190,7 @@ def parse_gps(device_id: str, rows: list[dict]) -> Parsed:
         reasons = gps_problems(r, latest_allowed)
         if reasons:
             out.rejected.append({"device_id": device_id, "stream": "gps", "time": r["time"], "reasons": reasons,
-                                 "payload": raw})
+                                 "payload": storable_payload(raw)})
             continue
         out.valid.append(r)
     return out
@@ -167,14 +201,14 @@ def parse_trip(device_id: str, data: dict) -> dict | None:
     if start is None or end is None:
         return None
     start_loc, end_loc = data.get("startLoc") or [None, None], data.get("endLoc") or [None, None]
-    return {
+    return _plausible({
         "device_id": device_id, "start_time": start, "end_time": end,
         "start_odometer": number(data.get("startodo")), "end_odometer": number(data.get("endodo")),
         "distance_km": number(data.get("distance")),
         "start_latitude": number(start_loc[0]), "start_longitude": number(start_loc[1]),
         "end_latitude": number(end_loc[0]), "end_longitude": number(end_loc[1]),
         "last_ign_on": timestamp(data.get("lastignon")), "last_ign_off": timestamp(data.get("lastignoff")),
-    }
+    })
 
 
 def parse_energy(device_id: str, data: dict) -> dict | None:
@@ -185,10 +219,10 @@ def parse_energy(device_id: str, data: dict) -> dict | None:
     start, end = timestamp(data.get("starttime")), timestamp(data.get("endtime"))
     if start is None or end is None:
         return None
-    return {
+    return _plausible({
         "device_id": device_id, "start_time": start, "end_time": end,
         "energy_used_kwh": number(data.get("fuelused")),
         "start_soc": number(data.get("startfl")), "end_soc": number(data.get("endfl")),
         "last_ign_on": timestamp(data.get("lastignon")), "last_ign_off": timestamp(data.get("lastignoff")),
-        "charging_events": data.get("refueling_events") or [],
-    }
+        "charging_events": storable_payload(data.get("refueling_events") or []),
+    })
