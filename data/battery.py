@@ -61,13 +61,38 @@ def series(db: Database, scope: Scope, device_id, range_key: str, end: datetime)
     return frame, resolution
 
 
+def current_is_unsigned(frame: pd.DataFrame) -> bool:
+    """Some BMS models report current as a magnitude: the range has current flowing but never a
+    negative value, so its sign cannot tell charge from discharge."""
+    current = frame["current"].dropna()
+    return bool((current.abs() > SESSION_AMPS).any() and not (current < -SESSION_AMPS).any())
+
+
+def _kinds_from_soc(data: pd.DataFrame) -> pd.Series:
+    """Charge or discharge for an unsigned current, from where SOC is heading: SOC moves in whole
+    points, so its change is read over a few readings either side, and a flat stretch keeps the
+    direction it had."""
+    soc = data["soc"].interpolate(limit_direction="both")
+    span = max(1, min(5, len(soc) // 4))
+    slope = soc.shift(-span).fillna(soc.iloc[-1]) - soc.shift(span).fillna(soc.iloc[0])
+    direction = pd.Series(pd.NA, index=data.index, dtype="object")
+    direction[slope > 0] = "charge"
+    direction[slope < 0] = "discharge"
+    direction = direction.ffill().bfill().fillna("discharge")
+    return direction.where(data["current"].abs() > SESSION_AMPS, "rest")
+
+
 def sessions(frame: pd.DataFrame) -> list[dict]:
-    """Charge / discharge / rest blocks from the current's sign, for the session timeline."""
+    """Charge / discharge / rest blocks, for the session timeline: from the current's sign, or from
+    the SOC trend where the BMS reports current without a sign."""
     if frame.empty or frame["current"].isna().all():
         return []
-    data = frame[["time", "current"]].dropna()
-    kind = data["current"].map(lambda a: "charge" if a > SESSION_AMPS else "discharge" if a < -SESSION_AMPS
-                               else "rest")
+    data = frame.reindex(columns=["time", "current", "soc"]).dropna(subset=["current"])
+    if current_is_unsigned(frame) and data["soc"].notna().any():
+        kind = _kinds_from_soc(data)
+    else:
+        kind = data["current"].map(lambda a: "charge" if a > SESSION_AMPS else "discharge" if a < -SESSION_AMPS
+                                   else "rest")
     blocks, start, last_kind, last_time = [], None, None, None
     for t, k in zip(data["time"], kind):
         if k != last_kind:
@@ -132,7 +157,8 @@ def open_alerts(db: Database, scope: Scope, device_id) -> list[dict]:
         return []
     return db.query(
         f"""SELECT a.id, a.device_id, a.alert_type, a.severity, a.message, a.first_seen_at, a.last_seen_at,
-                   a.occurrence_count
+                   a.occurrence_count, (SELECT d.vehicle_number FROM devices d WHERE d.device_id = a.device_id)
+                   AS vehicle_number
             FROM alerts a
             WHERE a.device_id = :device_id AND a.resolved_at IS NULL AND {_visible(scope)}
             ORDER BY (a.severity = 'critical') DESC, a.last_seen_at DESC""",

@@ -10,11 +10,13 @@ from data.scope import Scope
 from ingest.readings import IST
 
 
-def fleet_figures(db: Database, scope: Scope, filt: fleet.FleetFilter = fleet.NO_FILTER) -> tuple:
-    """SOC distribution, charge-cycle distribution and the km calendar, within scope and filter."""
-    return (charts.soc_distribution(fleet.soc_distribution(db, scope, filt)),
-            charts.cycle_distribution(fleet.cycle_distribution(db, scope, filt)),
-            charts.distance_calendar(fleet.daily_distance(db, scope, filt), datetime.now(IST).date()))
+def fleet_figures(db: Database, scope: Scope, filt: fleet.FleetFilter = fleet.NO_FILTER,
+                  large: bool = False) -> tuple:
+    """SOC distribution, charge-cycle distribution and the km calendar, within scope and filter;
+    ``large`` for the wall's type sizes."""
+    return (charts.soc_distribution(fleet.soc_distribution(db, scope, filt), large=large),
+            charts.cycle_distribution(fleet.cycle_distribution(db, scope, filt), large=large),
+            charts.distance_calendar(fleet.daily_distance(db, scope, filt), datetime.now(IST).date(), large=large))
 
 
 def map_pins(db: Database, scope: Scope, filt: fleet.FleetFilter = fleet.NO_FILTER) -> tuple[dict, str]:

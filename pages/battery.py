@@ -142,7 +142,10 @@ def update_series(range_key, _n, device_id):
     note = {"raw": "every reading", "hour": "hourly averages", "day": "daily averages"}[resolution]
     return (charts.battery_series(frame, resolution, revision),
             charts.session_timeline(battery.sessions(frame), revision),
-            f"{len(frame):,} points, {note}; drag on a chart to zoom, double-click to reset")
+            f"{len(frame):,} points, {note}"
+            + ("; this BMS reports current without a sign, so charge and discharge follow the SOC"
+               if battery.current_is_unsigned(frame) else "")
+            + "; drag on a chart to zoom, double-click to reset")
 
 
 @callback(Output("battery-trail", "positions"), Output("battery-position", "center"),

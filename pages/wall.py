@@ -57,7 +57,7 @@ def update_wall(_n):
     db, scope = get_db(), current_scope()
     k = fleet.kpis(db, scope)
     cards = create_fleet_kpis(k) if k["batteries"] else create_empty_state("No batteries registered yet")
-    alerts = create_alert_feed(fleet.alert_feed(db, scope, limit=12), datetime.now(IST), link=False)
+    alerts = create_alert_feed(fleet.alert_feed(db, scope, limit=12), datetime.now(IST))
     asof = fleet.data_as_of(db, scope)
     newest = asof["newest_reading"]
     if newest is None:
@@ -75,4 +75,4 @@ def update_wall_map(_n):
 @callback(Output("wall-soc", "figure"), Output("wall-cycles", "figure"), Output("wall-distance", "figure"),
           Input("wall-refresh", "n_intervals"))
 def update_wall_charts(_n):
-    return fleet_figures(get_db(), current_scope())
+    return fleet_figures(get_db(), current_scope(), large=True)

@@ -192,6 +192,8 @@ def signed_in(dash_duo, dash_app, app_db):
         dash_duo.wait_for_element("#username").send_keys(username)
         dash_duo.find_element("#password").send_keys(password)
         dash_duo.find_element("#login-submit").click()
+        if password == "demo":  # wait until signed in: navigating earlier races the sign-in request
+            dash_duo.wait_for_element("#logout-link, .login-error", timeout=20)
         return dash_duo
 
     return sign_in

@@ -142,3 +142,35 @@ def test_distance_calendar_rollup_matches_the_trips_and_counts_each_trip_once(se
     # With a status filter the calendar comes from the trips themselves, and agrees.
     everyone = FleetFilter(status="ok")
     assert {r["day"] for r in fleet.daily_distance(db, WHOLE, everyone)} <= set(direct)
+
+
+def _day_frame(signed: bool) -> pd.DataFrame:
+    """A day in 10-minute readings: rest, driving (SOC falls), rest, charging (SOC rises), rest."""
+    times = pd.date_range("2026-11-20 00:00", periods=144, freq="10min", tz="UTC")
+    soc, current = [], []
+    level = 100.0
+    for i in range(144):
+        if 48 <= i < 90:
+            a, level = 15.0 if i % 3 else 0.0, level - 1.2 * (i % 3 > 0)
+            current.append(-a if signed else a)
+        elif 100 <= i < 120:
+            a, level = 25.0, min(100.0, level + 3)
+            current.append(a)
+        else:
+            current.append(0.0)
+        soc.append(round(level))
+    return pd.DataFrame({"time": times, "soc": soc, "current": current})
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_sessions_tell_charge_from_discharge_even_without_a_current_sign(signed):
+    frame = _day_frame(signed)
+    assert battery.current_is_unsigned(frame) is (not signed)
+    blocks = battery.sessions(frame)
+    minutes = {k: sum((b["end"] - b["start"]).total_seconds() / 60 for b in blocks if b["kind"] == k)
+               for k in ("charge", "discharge", "rest")}
+    assert 150 <= minutes["charge"] <= 220, minutes      # the 20 readings of charging
+    assert 250 <= minutes["discharge"] <= 440, minutes   # the driving, rests of 10 min inside it aside
+    driving = [b for b in blocks if b["start"] < frame["time"][90] and b["end"] > frame["time"][48]
+               and b["kind"] != "rest"]
+    assert driving and all(b["kind"] == "discharge" for b in driving)
