@@ -43,7 +43,11 @@ def _server_url() -> str:
 
 
 def _fresh_database(name: str, mode: str) -> str:
-    url = database.ensure_database(_server_url(), name, drop_first=True)
+    return migrated(database.ensure_database(_server_url(), name, drop_first=True), mode)
+
+
+def migrated(url: str, mode: str) -> str:
+    """Migrate the database at ``url`` to head in storage ``mode``; returns the URL."""
     os.environ["STORAGE_MODE"] = mode
     config.reset()
     try:

@@ -7,7 +7,6 @@ ours is mocked.
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -24,8 +23,8 @@ import pytest
 import sqlalchemy as sa
 
 import config
-from conftest import ROOT
-from data import demo, migrate, storage
+from conftest import ROOT, migrated
+from data import demo, storage
 from data.db import Database, DatabaseUnavailable, InvalidQueryInput, ensure_database
 from ingest.readings import parse_battery, parse_gps
 from ingest_support import MockIntellicar, WebhookReceiver, env_for, worker_settings
@@ -100,15 +99,7 @@ def db_url(pg) -> str:
     """A freshly migrated plain-PostgreSQL database on the throwaway server."""
     if not pg.running():  # a test that failed half-way through a shutdown
         pg.start()
-    url = ensure_database(pg.url, "bfm", drop_first=True)
-    os.environ["STORAGE_MODE"] = storage.POSTGRES
-    config.reset()
-    try:
-        migrate.upgrade(url)
-    finally:
-        os.environ.pop("STORAGE_MODE", None)
-        config.reset()
-    return url
+    return migrated(ensure_database(pg.url, "bfm", drop_first=True), storage.POSTGRES)
 
 
 @pytest.fixture
