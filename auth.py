@@ -99,7 +99,7 @@ def init(server: Flask, db: Database, settings: config.Settings) -> None:
 
     @server.route("/login", methods=["GET", "POST"])
     def login():
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):  # uptime probes send HEAD: answer as to GET
             if current_user.is_authenticated:
                 return redirect(_safe_next(request.args.get("next")))
             return _login_page(settings)

@@ -112,3 +112,10 @@ def test_demo_password_only_in_demo_mode(app_db):
     response = login(c, "admin", "demo")
     assert response.status_code == 403
     assert b"Demo accounts work only in demo mode." in response.data
+
+
+def test_head_requests_answer_like_get(client):
+    """Load balancers and uptime probes send HEAD: the sign-in page must not take it for a sign-in."""
+    assert client.head("/login").status_code == 200
+    assert client.head("/healthz").status_code == 200
+    assert client.head("/").status_code == 302
