@@ -119,9 +119,9 @@ class Settings:
     smtp_from: str
     alert_email_to: str
     notify_max_attempts: int
-    session_idle_minutes: int = 720
-    cookie_secure: bool = False
-    frame_ancestors: str = "'self'"
+    session_idle_minutes: int
+    cookie_secure: bool
+    frame_ancestors: str
 
     @property
     def embedded_database(self) -> bool:

@@ -12,7 +12,6 @@ from typing import Any, Iterable
 
 # Integers the database columns behind our filters can hold (PostgreSQL integer).
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
-MAX_TEXT = 200
 
 
 def _printable(value: str) -> bool:

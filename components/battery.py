@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from dash import html
 
 from components.alerts import ago
+from ingest.readings import IST
 from components.empty import create_empty_state
 
 
@@ -38,15 +38,11 @@ def create_battery_header(info: dict, online: bool) -> html.Div:
     ])
 
 
-# Trips are summarised per Indian Standard Time day, and the km calendar counts them under that
-# day (Asia/Kolkata in SQL); the database hands the window's start back as a UTC instant, which for
-# an IST midnight (18:30 UTC) is the evening before.
-FLEET_ZONE = ZoneInfo("Asia/Kolkata")
-
-
 def _ist(t: datetime) -> datetime:
+    """Trips are summarised per IST day, as the km calendar counts them; the database hands the
+    window's start back as a UTC instant, which for an IST midnight (18:30 UTC) is the evening before."""
     aware = t if t.tzinfo else t.replace(tzinfo=timezone.utc)  # timestamptz without a zone is UTC
-    return aware.astimezone(FLEET_ZONE)
+    return aware.astimezone(IST)
 
 
 def _fleet_day(t: datetime) -> str:

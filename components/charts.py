@@ -135,7 +135,7 @@ def battery_series(frame, resolution: str, revision: str) -> go.Figure:
     mode = "lines" if resolution == "raw" else "lines+markers"
     for row, (column, label, colour) in enumerate(SERIES, start=1):
         fig.add_trace(go.Scatter(x=frame["time"], y=frame[column], name=label, mode=mode, line=dict(color=colour),
-                                   marker=dict(size=3), connectgaps=False), row=row, col=1)
+                                 marker=dict(size=3), connectgaps=False), row=row, col=1)
         if frame[column].isna().all():
             fig.add_annotation(text=f"no {label.split()[0].lower()} reported in this range", showarrow=False,
                                xref="x domain", yref="y domain", x=0.5, y=0.5, row=row, col=1,

@@ -51,11 +51,8 @@ def end(db: Database, token: str | None) -> None:
         db.execute("DELETE FROM user_sessions WHERE token_hash = :h", h=_hash(token))
 
 
-def end_all(db: Database, user_id: int) -> int:
-    """Every session of the user (password changed, user disabled); returns how many ended."""
-    return db.execute("DELETE FROM user_sessions WHERE user_id = :u", u=user_id)
-
-
 def purge_idle(db: Database, idle_minutes: int) -> int:
+    """Forget sessions past the idle limit (they no longer open anything; this only keeps the table small).
+    A password change or disabling ends a user's sessions in data.users, in that change's transaction."""
     return db.execute("DELETE FROM user_sessions WHERE last_seen_at < now() - make_interval(mins => :idle)",
                       idle=idle_minutes)

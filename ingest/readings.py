@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 NOMINAL_VOLTAGE = 51.2
 SECONDS_THRESHOLD = 1e11  # below this an epoch value is seconds, not milliseconds
-FUTURE_SLACK = timedelta(minutes=10)
-IST = timezone(timedelta(hours=5, minutes=30))  # fleet-local time: days, shifts, daily trips  # device clocks drift; further ahead than this is wrong
+FUTURE_SLACK = timedelta(minutes=10)  # device clocks drift; further ahead than this is wrong
+IST = timezone(timedelta(hours=5, minutes=30))  # fleet-local time: days, shifts, daily trips
 
 
 def number(value) -> float | None:

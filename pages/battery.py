@@ -183,10 +183,10 @@ def update_tables(_n, device_id):
 @callback(Output("battery-trips-download", "data"), Input("battery-trips-export-csv", "n_clicks"),
           Input("battery-trips-export-xlsx", "n_clicks"), DEVICE, prevent_initial_call=True)
 def export_trips(_csv, _xlsx, device_id):
-    scope = current_scope()
+    db, scope = get_db(), current_scope()
     kind = inputs.choice((dash.ctx.triggered_id or "").rsplit("-", 1)[-1], ("csv", "xlsx"))
-    info = battery.find(get_db(), scope, device_id)
+    info = battery.find(db, scope, device_id)  # in scope, and the vehicle number names the file
     if kind is None or info is None:
         return dash.no_update
-    rows = battery.trips(get_db(), scope, info["device_id"], limit=TRIP_EXPORT_LIMIT)
+    rows = battery.trips(db, scope, info["device_id"], limit=TRIP_EXPORT_LIMIT)
     return table_file(trip_frame(rows), kind, f"trips-{info['vehicle_number'] or info['device_id']}")
