@@ -94,6 +94,10 @@ def distance_calendar(days: list[dict], today: date, weeks: int = 12, title: str
     driven = [day for day, value in km.items() if value > 0 and oldest_monday <= day <= today]
     if not driven:
         return empty_figure(title, f"No trips recorded in the last {weeks} weeks", large)
+    # Days outside the summarised span (before the first, or today before its trips are summarised
+    # after midnight) are blank: "0 km" there would be a number that is not true.
+    summarised = [day for day in km if oldest_monday <= day <= today]
+    first_day, last_day = min(summarised), max(summarised)
     first_monday = min(driven) - timedelta(days=min(driven).weekday())
     mondays = [first_monday + timedelta(weeks=w) for w in range((this_monday - first_monday).days // 7 + 1)]
     z = [[None] * len(mondays) for _ in WEEKDAYS]
@@ -101,7 +105,7 @@ def distance_calendar(days: list[dict], today: date, weeks: int = 12, title: str
     for w, monday in enumerate(mondays):
         for wd in range(7):
             day = monday + timedelta(days=wd)
-            if day <= today:  # the rest of this week is blank, not zero
+            if first_day <= day <= last_day:
                 z[wd][w] = km.get(day, 0.0)
                 text[wd][w] = f"{day:%a} {day.day} {day:%b}: {km.get(day, 0.0):,.0f} km"
     columns = [f"{monday.day} {monday:%b}" for monday in mondays]

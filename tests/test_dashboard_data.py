@@ -174,3 +174,21 @@ def test_sessions_tell_charge_from_discharge_even_without_a_current_sign(signed)
     driving = [b for b in blocks if b["start"] < frame["time"][90] and b["end"] > frame["time"][48]
                and b["kind"] != "rest"]
     assert driving and all(b["kind"] == "discharge" for b in driving)
+
+
+def test_distance_calendar_leaves_days_outside_the_data_blank():
+    """Before the first summarised day, and today before its trips are summarised, there is no
+    figure: a cell saying 0 km would not be true. A day in between without trips is a real 0."""
+    from datetime import date
+
+    from components.charts import distance_calendar
+
+    today = date(2026, 11, 24)  # a Tuesday
+    days = [{"day": date(2026, 11, 21), "km": 500.0}, {"day": date(2026, 11, 22), "km": 0.0},
+            {"day": date(2026, 11, 23), "km": 700.0}]
+    heatmap = distance_calendar(days, today).data[0]
+    by_cell = {(row, col): heatmap.z[r][c] for r, row in enumerate(heatmap.y) for c, col in enumerate(heatmap.x)}
+    assert list(heatmap.x) == ["16 Nov", "23 Nov"]
+    assert by_cell[("Fri", "16 Nov")] is None and by_cell[("Tue", "23 Nov")] is None
+    assert by_cell[("Sat", "16 Nov")] == 500.0 and by_cell[("Sun", "16 Nov")] == 0.0
+    assert by_cell[("Mon", "23 Nov")] == 700.0
