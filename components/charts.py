@@ -112,6 +112,8 @@ def distance_calendar(days: list[dict], today: date, weeks: int = 12, title: str
     # Zero km is a dim cell (the calendar stays legible), any km at all is clearly blue.
     scale = [[0, theme.GRID], [0.001, "#0c4a6e"], [1, theme.ACCENT]]
     fig = go.Figure(go.Heatmap(z=z, x=columns, y=WEEKDAYS, text=text, hoverinfo="text", xgap=3, ygap=3, zmin=0,
+                               # Plotly keeps zmin only beside a zmax: without it the least-driven day takes 0's colour.
+                               zmax=max(max(cell for row in z for cell in row if cell is not None), 1),
                                colorscale=scale, colorbar=dict(title=dict(text="km"), thickness=16 if large else 10,
                                                                tickformat=",d", outlinewidth=0)))
     # Every week column carries its Monday's date; Plotly turns them upright only when they would overlap.

@@ -192,3 +192,4 @@ def test_distance_calendar_leaves_days_outside_the_data_blank():
     assert by_cell[("Fri", "16 Nov")] is None and by_cell[("Tue", "23 Nov")] is None
     assert by_cell[("Sat", "16 Nov")] == 500.0 and by_cell[("Sun", "16 Nov")] == 0.0
     assert by_cell[("Mon", "23 Nov")] == 700.0
+    assert (heatmap.zmin, heatmap.zmax) == (0, 700.0)  # the colour scale starts at 0 km, not at the least day
