@@ -13,6 +13,7 @@ from dash import Dash
 from flask import Flask
 from flask_login import current_user
 
+import api
 import auth
 import cli
 import config
@@ -43,8 +44,9 @@ def _nav_links(role: str) -> list[tuple[str, str]]:
 
 def serve_layout():
     """Built per page load, for the logged-in user: the nav shows only what the role may open."""
-    if not current_user or not current_user.is_authenticated:
-        return shell.create_shell([], None)  # Dash's start-up validation; real requests are guarded
+    if not current_user or not current_user.is_authenticated or current_user.user is None:
+        # Dash's start-up validation, on the app's first request: anonymous, or an API key (no person)
+        return shell.create_shell([], None)
     user = current_user.user
     badge = shell.create_user_badge(user.display_name or user.username, user.role, user.dealer_name)
     return shell.create_shell(_nav_links(user.role), badge, search=create_search_box())
@@ -66,6 +68,7 @@ def create_app(db: Database | None = None) -> Dash:
         REMEMBER_COOKIE_SECURE=settings.cookie_secure,
     )
     auth.init(server, db, settings)
+    api.init(server)  # /api/v1: the alert API (sessions or API keys, checked by the guard above)
     cli.register(server, db)
 
     app = Dash(
@@ -79,6 +82,9 @@ def create_app(db: Database | None = None) -> Dash:
     )
     app.layout = serve_layout
     import pages._search  # noqa: F401  (the top bar's callbacks; pages/ with "_" are not pages themselves)
+    import pages._live  # noqa: F401  (live toasts of every page's shell)
+    import pages._alert_actions  # noqa: F401  (acknowledge / assign / resolve on /alerts and battery pages)
+    import pages._alert_rules  # noqa: F401  (the thresholds section's callbacks, shown on /alerts to admins)
     security.init(app, settings)
     return app
 

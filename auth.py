@@ -2,7 +2,9 @@
 
 Flask-Login keeps the session; ``/login`` and ``/logout`` are plain Flask routes so that signing in
 works before any Dash JavaScript loads. The guard answers 401 to anonymous requests for Dash's
-endpoints and the API, and redirects anonymous page requests to ``/login``.
+endpoints and the API, and redirects anonymous page requests to ``/login``. Under ``/api/`` a request
+may instead carry an API key (``Authorization: Bearer <key>``), which is its principal for that
+request only; keys open nothing outside ``/api/``.
 """
 from __future__ import annotations
 
@@ -10,11 +12,11 @@ import logging
 import secrets
 from urllib.parse import urlparse
 
-from flask import Flask, Response, abort, jsonify, redirect, render_template_string, request, session, url_for
+from flask import Flask, Response, abort, g, jsonify, redirect, render_template_string, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 import config
-from data import passwords, sessions, users
+from data import apikeys, passwords, sessions, users
 from data.db import Database, DatabaseUnavailable
 from data.scope import Scope
 
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 PUBLIC_PREFIXES = ("/login", "/logout", "/healthz", "/assets/", "/_dash-component-suites/", "/_favicon.ico")
 # Answer 401 rather than redirect: these are called by scripts, not navigated to.
 API_PREFIXES = ("/_dash-", "/api/", "/_reload-hash")
+# Where an API key (``Authorization: Bearer <key>``) signs a request in; everywhere else it is ignored.
+KEY_PREFIXES = ("/api/",)
 
 ROLE_RANK = {"viewer": 0, "dealer": 1, "manager": 2, "engineer": 2, "admin": 3}
 
@@ -43,7 +47,47 @@ class SessionUser(UserMixin):
     @property
     def scope(self) -> Scope:
         dealer = self.user.dealer_id if self.user.role == "dealer" else None
-        return Scope(role=self.user.role, user_id=self.user.id, dealer_id=dealer)
+        return Scope(role=self.user.role, user_id=self.user.id, dealer_id=dealer, actor=self.user.username)
+
+
+class KeyPrincipal(UserMixin):
+    """An API key as the principal of one request. It never enters the session: the next request
+    must carry the key again."""
+
+    user = None  # no person behind it: code that needs a user (the page shell) never runs under /api/
+
+    def __init__(self, key: apikeys.ApiKey):
+        self.key = key
+        self.id = f"key:{key.id}"
+
+    @property
+    def role(self) -> str:
+        return self.key.role
+
+    @property
+    def scope(self) -> Scope:
+        dealer = self.key.dealer_id if self.key.role == "dealer" else None
+        return Scope(role=self.key.role, user_id=None, dealer_id=dealer, api_key_id=self.key.id,
+                     actor=f"key:{self.key.name}")
+
+
+def _api_unauthorized(error: str):
+    response = jsonify(error=error)
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _sign_in_key(db: Database):
+    """Make the request's API key its principal, or answer 401. A request that names a key is the
+    key's, whatever session cookie comes along: a script never acts as the browser's user, and a bad
+    key is refused rather than silently replaced by the cookie."""
+    scheme, _, key = (request.headers.get("Authorization") or "").partition(" ")
+    found = apikeys.authenticate(db, key.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        return _api_unauthorized("invalid or revoked API key")
+    g._login_user = KeyPrincipal(found)  # Flask-Login's user for this request only; the session is untouched
+    return None
 
 
 def current_scope() -> Scope:
@@ -83,8 +127,12 @@ def init(server: Flask, db: Database, settings: config.Settings) -> None:
         path = request.path
         if path.startswith(PUBLIC_PREFIXES):
             return None
+        if path.startswith(KEY_PREFIXES) and "Authorization" in request.headers:
+            return _sign_in_key(db)
         if current_user.is_authenticated:
             return None
+        if path.startswith(KEY_PREFIXES):
+            return _api_unauthorized("authentication required")
         if path.startswith(API_PREFIXES):
             return jsonify(error="authentication required"), 401
         return redirect(url_for("login", next=request.full_path.rstrip("?")))

@@ -1,4 +1,6 @@
-"""``flask --app app users create|list|set-password|disable|enable``: user administration."""
+"""``flask --app app users create|list|set-password|disable|enable``: user administration.
+``flask --app app apikeys create|list|revoke``: API keys for scripts and integrations.
+``flask --app app dealers contacts CODE --webhook URL --emails a,b | list``: dealers' alert contacts."""
 from __future__ import annotations
 
 import sys
@@ -7,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from data import users
+from data import apikeys, contacts, users
 from data.db import Database
 
 
@@ -66,3 +68,76 @@ def register(server: Flask, db: Database) -> None:
         click.echo(f"enabled {username}")
 
     server.cli.add_command(group)
+    server.cli.add_command(_apikeys_group(db))
+    server.cli.add_command(_dealers_group(db))
+
+
+def _apikeys_group(db: Database) -> AppGroup:
+    group = AppGroup("apikeys", help="Manage API keys (Authorization: Bearer <key> under /api/).")
+
+    def run(action):
+        try:
+            return action()
+        except apikeys.ApiKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    @group.command("create")
+    @click.argument("name")
+    @click.option("--role", type=click.Choice(users.ROLES), required=True)
+    @click.option("--dealer", "dealer_code", help="Dealer code (dealer keys only).")
+    def create(name, role, dealer_code):
+        key = run(lambda: apikeys.create(db, name, role, dealer_code))
+        click.echo(f"created API key {name} ({role}{', ' + dealer_code if dealer_code else ''}); "
+                   "store it now, it is not shown again:", err=True)
+        click.echo(key)  # alone on standard output, so a script can capture it
+
+    @group.command("list")
+    def list_keys():
+        click.echo(f"{'name':<24} {'role':<9} {'dealer':<8} {'created':<16} {'last used':<16} state")
+        for k in apikeys.list_all(db):
+            def when(t):
+                return t.strftime("%Y-%m-%d %H:%M") if t else "never"
+            state = f"revoked {when(k['revoked_at'])}" if k["revoked_at"] else "active"
+            click.echo(f"{k['name']:<24} {k['role']:<9} {(k['dealer'] or '-'):<8} {when(k['created_at']):<16} "
+                       f"{when(k['last_used_at']):<16} {state}")
+
+    @group.command("revoke")
+    @click.argument("name")
+    def revoke(name):
+        run(lambda: apikeys.revoke(db, name))
+        click.echo(f"revoked {name}")
+
+    return group
+
+
+def _dealers_group(db: Database) -> AppGroup:
+    group = AppGroup("dealers", help="Dealers' own alert contacts (their alerts also go there).")
+
+    @group.command("contacts")
+    @click.argument("code")
+    @click.option("--webhook", help="URL that receives the dealer's alerts as signed JSON (empty to clear).")
+    @click.option("--emails", help="Comma-separated addresses for the dealer's alerts (empty to clear).")
+    @click.option("--new-secret", is_flag=True, help="Replace the webhook signing secret.")
+    def set_contacts(code, webhook, emails, new_secret):
+        current = next((c for c in contacts.list_contacts(db) if c["code"] == code), None)
+        if current is None:
+            raise click.ClickException(f"no dealer with code {code!r}")
+        webhook = current["alert_webhook_url"] if webhook is None else webhook
+        emails = current["alert_emails"] if emails is None else emails
+        try:
+            secret = contacts.set_contacts(db, code, webhook, emails, new_secret)
+        except contacts.ContactError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{code}: webhook {webhook or '-'}, e-mail {emails or '-'}")
+        if secret:
+            click.echo("webhook signing secret (store it in the receiver now; it is not shown again):", err=True)
+            click.echo(secret)
+
+    @group.command("list")
+    def list_dealers():
+        click.echo(f"{'code':<8} {'webhook':<40} {'signed':<6} e-mail")
+        for c in contacts.list_contacts(db):
+            click.echo(f"{c['code']:<8} {(c['alert_webhook_url'] or '-')[:40]:<40} "
+                       f"{'yes' if c['signed'] else 'no':<6} {c['alert_emails'] or '-'}")
+
+    return group

@@ -75,6 +75,14 @@ NO_TILES = {"none", "off"}
 DEFAULT_TILE_URL = "https://{s}.basemaps.cartocdn.com/dark_all/{z}/{x}/{y}{r}.png"
 
 
+def _http_url(env: dict, name: str) -> str:
+    """An http(s) URL or nothing: a typo here would otherwise fail only at the first alert."""
+    value = (env.get(name) or "").strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {value[:40]!r}")
+    return value
+
+
 def _tile_url(env: dict) -> str:
     """The tile URL template; empty for MAP_TILE_URL=none (a control room with no internet)."""
     raw = (env.get("MAP_TILE_URL") or "").strip()
@@ -119,6 +127,13 @@ class Settings:
     smtp_from: str
     alert_email_to: str
     notify_max_attempts: int
+    alert_webhook_secret: str
+    escalation_webhook_url: str
+    escalation_email_to: str
+    alert_flood_limit: int
+    alert_escalation_minutes: int
+    alert_reminder_minutes: int
+    public_url: str
     session_idle_minutes: int
     cookie_secure: bool
     frame_ancestors: str
@@ -170,7 +185,7 @@ def load(env: dict | None = None) -> Settings:
         login_lockout_minutes=_number(env, "LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
         intellicar_retries=_number(env, "INTELLICAR_RETRIES", 5, minimum=0, maximum=20),
         history_window_hours=_number(env, "INTELLICAR_HISTORY_WINDOW_HOURS", 6, minimum=1, maximum=24),
-        alert_webhook_url=(env.get("ALERT_WEBHOOK_URL") or "").strip(),
+        alert_webhook_url=_http_url(env, "ALERT_WEBHOOK_URL"),
         smtp_host=(env.get("SMTP_HOST") or "").strip(),
         smtp_port=_number(env, "SMTP_PORT", 587, minimum=1, maximum=65535),
         smtp_username=env.get("SMTP_USERNAME") or "",
@@ -178,6 +193,13 @@ def load(env: dict | None = None) -> Settings:
         smtp_from=env.get("SMTP_FROM") or "alerts@battery-fleet.local",
         alert_email_to=(env.get("ALERT_EMAIL_TO") or "").strip(),
         notify_max_attempts=_number(env, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1),
+        alert_webhook_secret=env.get("ALERT_WEBHOOK_SECRET") or "",
+        escalation_webhook_url=_http_url(env, "ESCALATION_WEBHOOK_URL"),
+        escalation_email_to=(env.get("ESCALATION_EMAIL_TO") or "").strip(),
+        alert_flood_limit=_number(env, "ALERT_FLOOD_LIMIT", 20, minimum=1),
+        alert_escalation_minutes=_number(env, "ALERT_ESCALATION_MINUTES", 30, minimum=1),
+        alert_reminder_minutes=_number(env, "ALERT_REMINDER_MINUTES", 60, minimum=1),
+        public_url=_http_url(env, "PUBLIC_URL"),
         session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", 720, minimum=5, maximum=60 * 24 * 30),
         cookie_secure=_flag(env, "COOKIE_SECURE", False),
         frame_ancestors=_frame_ancestors(env.get("FRAME_ANCESTORS")),

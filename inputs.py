@@ -64,3 +64,125 @@ def page_search(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 2048 or not _printable(value):
         return ""
     return value
+
+
+# -- the alerts page ---------------------------------------------------------------------------
+MAX_LIST_ITEMS = 20  # a multi-select never holds more choices than there are values to choose
+MAX_VEHICLE = 30
+MAX_CITY = 60
+
+
+def choices(value: Any, allowed: Iterable[str], max_items: int = MAX_LIST_ITEMS) -> tuple[str, ...]:
+    """The known values of a multi-select, each once and in order; a lone string counts as one."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or len(value) > max_items:
+        return ()
+    known = set(allowed)
+    seen: list[str] = []
+    for item in value:
+        if isinstance(item, str) and item in known and item not in seen:
+            seen.append(item)
+    return tuple(seen)
+
+
+def iso_date(value: Any):
+    """A calendar day from a date picker ("2026-11-24", or with a time after it); else None."""
+    from datetime import date
+
+    if not isinstance(value, str) or len(value) > 40 or not _printable(value):
+        return None
+    try:
+        day = date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
+def alert_filter(severities=None, types=None, statuses=None, dealer=None, city=None, since=None, until=None,
+                 vehicle=None, *, whole_fleet: bool):
+    """The alerts page's filters as an ``AlertFilter``: unknown choices dropped, a dealer only for
+    whole-fleet roles (the scope in SQL keeps a dealer to its own alerts whatever is sent anyway),
+    days in order."""
+    from data.alert_views import ALERT_TYPES, SEVERITIES, STATUSES, AlertFilter
+
+    start, end = iso_date(since), iso_date(until)
+    if start and end and start > end:
+        start, end = end, start
+    return AlertFilter(
+        severities=choices(severities, SEVERITIES), types=choices(types, ALERT_TYPES),
+        statuses=choices(statuses, STATUSES),
+        dealer_id=integer(dealer, 1) if whole_fleet else None,
+        city=text(city, MAX_CITY), since=start, until=end, vehicle=text(vehicle, MAX_VEHICLE))
+
+
+MAX_BLOCK = 500  # rows one scroll of the grid may ask for at once
+MAX_ROW = 10_000_000
+
+
+def grid_block(request: Any, sorts: Iterable[str], default_sort: str) -> tuple[int, int, str, bool]:
+    """An infinite grid's ``getRowsRequest`` as (offset, limit, sort, descending).
+
+    Only a column named in ``sorts`` sorts; a missing or odd request is the first block."""
+    request = request if isinstance(request, dict) else {}
+    start = integer(request.get("startRow"), 0, MAX_ROW, default=0)
+    end = integer(request.get("endRow"), 1, MAX_ROW + MAX_BLOCK, default=start + 100)
+    limit = max(1, min(end - start, MAX_BLOCK)) if end > start else 100
+    sort, descending = default_sort, True
+    model = request.get("sortModel")
+    if isinstance(model, list) and model and isinstance(model[0], dict):
+        column = choice(model[0].get("colId"), sorts)
+        direction = choice(model[0].get("sort"), ("asc", "desc"))
+        if column and direction:
+            sort, descending = column, direction == "desc"
+    return start, limit, sort, descending
+
+
+MAX_ALERT_ID = 2**63 - 1
+MAX_BULK = 500  # selected rows acknowledged in one click
+
+
+def alert_id(value: Any) -> int | None:
+    """An alert id from a grid row id ("12"), a store or a query string."""
+    return integer(value, 1, MAX_ALERT_ID) if not isinstance(value, str) or len(value) <= 20 else None
+
+
+def alert_ids(rows: Any, max_items: int = MAX_BULK) -> tuple[int, ...]:
+    """The ids of the grid's selected rows (``[{"id": 12, ...}, ...]``), each once; junk rows dropped."""
+    if not isinstance(rows, list) or len(rows) > max_items:
+        return ()
+    ids: list[int] = []
+    for row in rows:
+        found = alert_id(row.get("id")) if isinstance(row, dict) else None
+        if found is not None and found not in ids:
+            ids.append(found)
+    return tuple(ids)
+
+
+def comment_text(value: Any, max_length: int = 20_000) -> str | None:
+    """A free-text comment as typed (newlines kept): the data layer checks its length and says so.
+    Text far beyond any textarea is cut (it still fails that check); unpaired surrogates, which no
+    database can store, become U+FFFD."""
+    if not isinstance(value, str):
+        return None
+    value = value[:max_length]
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        value = "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
+    return value
+
+
+def alert_action(request: Any, actions: Iterable[str], max_comment: int = 20_000) -> dict | None:
+    """A click on an alert's action button, as the browser bridge sends it:
+    ``{"alert": 12, "action": "resolve", "comment": "...", "user": "engineer"}``.
+
+    The comment is passed on as typed (the data layer refuses one too long and says so, which is the
+    message the person needs)."""
+    if not isinstance(request, dict):
+        return None
+    found, action = alert_id(request.get("alert")), choice(request.get("action"), actions)
+    if found is None or action is None:
+        return None
+    comment = comment_text(request.get("comment"), max_comment)
+    user = request.get("user")
+    return {"alert": found, "action": action, "comment": comment,
+            "user": text(user, 100) if isinstance(user, str) else None}

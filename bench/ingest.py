@@ -50,26 +50,26 @@ def vendor_rows(devices: int, start: datetime, minutes: int = 60, seed: int = 1)
 
 def reset(db: database.Database) -> None:
     db.execute("""TRUNCATE telemetry.battery_readings, telemetry.rejected_readings, ingest_cursors, device_state,
-                  alert_events, alerts CASCADE""")
+                  alert_events, alerts, alert_marks CASCADE""")
     if db.storage_mode == "postgres":
         db.execute("TRUNCATE telemetry.battery_hourly, telemetry.battery_daily")
 
 
 def pipeline(db: database.Database, rows: dict[str, list[dict]]) -> tuple[int, float]:
-    engine = AlertEngine(db)
+    devices = list(rows)
+    engine = AlertEngine(db, config.get())
+    evaluation = engine.begin()
     stored = 0
     started = time.perf_counter()
-    devices = list(rows)
     for i in range(0, len(devices), BATCH_DEVICES):
-        valid, rejected, cursors, fresh = [], [], {}, {}
+        valid, rejected, cursors = [], [], {}
         for device in devices[i:i + BATCH_DEVICES]:
             parsed = parse_battery(device, None, rows[device])
             valid += parsed.valid
             rejected += parsed.rejected
             cursors[(device, "battery")] = parsed.newest
-            fresh[device] = parsed.valid
         stored += telemetry.store(db, battery=valid, rejected=rejected, cursors=cursors).battery_stored
-        engine.evaluate(fresh, {})
+        engine.evaluate_pending(evaluation, devices[i:i + BATCH_DEVICES])
     return stored, time.perf_counter() - started
 
 

@@ -1,7 +1,10 @@
-"""The app shell: a top bar with navigation built from the page registry, and the page container."""
+"""The app shell: a top bar with navigation built from the page registry, the page container, and
+the live toasts every page carries (components/toasts.py; the wall too, whose top bar CSS hides)."""
 from __future__ import annotations
 
 from dash import dcc, html, page_container
+
+from components.toasts import create_live_parts
 
 
 def create_nav(links: list[tuple[str, str]]) -> html.Nav:
@@ -31,4 +34,5 @@ def create_shell(links: list[tuple[str, str]], user_badge, chrome: bool = True, 
     return html.Div(className="shell" if chrome else "shell shell-bare", children=[
         header,
         html.Main(page_container, className="page"),
+        create_live_parts(),
     ])

@@ -150,16 +150,3 @@ def trips(db: Database, scope: Scope, device_id, limit: int = 30) -> list[dict]:
             WHERE t.device_id = :device_id AND {_visible(scope)}
             ORDER BY t.start_time DESC LIMIT :limit""",
         device_id=device_id, limit=limit, **scope.params())
-
-
-def open_alerts(db: Database, scope: Scope, device_id) -> list[dict]:
-    if not _valid_id(device_id):
-        return []
-    return db.query(
-        f"""SELECT a.id, a.device_id, a.alert_type, a.severity, a.message, a.first_seen_at, a.last_seen_at,
-                   a.occurrence_count, (SELECT d.vehicle_number FROM devices d WHERE d.device_id = a.device_id)
-                   AS vehicle_number
-            FROM alerts a
-            WHERE a.device_id = :device_id AND a.resolved_at IS NULL AND {_visible(scope)}
-            ORDER BY (a.severity = 'critical') DESC, a.last_seen_at DESC""",
-        device_id=device_id, **scope.params())

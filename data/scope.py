@@ -13,6 +13,8 @@ class Scope:
     role: str
     user_id: int | None = None
     dealer_id: int | None = None  # None: the whole fleet
+    api_key_id: int | None = None  # set when the request came with an API key instead of a session
+    actor: str | None = None  # who acts, for audit lines: a username or "key:<name>"
 
     @property
     def whole_fleet(self) -> bool:

@@ -59,13 +59,29 @@ def copy_text(rows: list[dict], columns: tuple[str, ...]) -> io.StringIO:
     return buf
 
 
-def _stage_and_insert(cur, table: str, columns: tuple[str, ...], rows: list[dict]) -> int:
+# Readings newly stored lower their device's evaluation mark in the same statement, so the alert
+# engine sees every stored reading once (duplicates, which store nothing, move nothing).
+_MARK_PENDING = """
+, marked AS (
+  INSERT INTO alert_marks AS m (device_id, pending_from, version)
+  SELECT i.device_id, min(i.time), 1 FROM inserted i JOIN devices d ON d.device_id = i.device_id GROUP BY i.device_id
+  ON CONFLICT (device_id) DO UPDATE SET pending_from = least(m.pending_from, EXCLUDED.pending_from),
+                                        version = m.version + 1
+)
+"""
+
+
+def _stage_and_insert(cur, table: str, columns: tuple[str, ...], rows: list[dict], mark_pending: bool = False) -> int:
     stage = f"stage_{table.split('.')[-1]}"
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
     cols = ", ".join(columns)
     cur.copy_expert(f"COPY {stage} ({cols}) FROM STDIN", copy_text(rows, columns))
-    cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (device_id, time) DO NOTHING")
-    return cur.rowcount
+    insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (device_id, time) DO NOTHING"
+    if not mark_pending:
+        cur.execute(insert)
+        return cur.rowcount
+    cur.execute(f"WITH inserted AS ({insert} RETURNING device_id, time) {_MARK_PENDING} SELECT count(*) FROM inserted")
+    return cur.fetchone()[0]
 
 
 _BATTERY_STATE = """
@@ -122,7 +138,8 @@ def store(db: Database, *, battery: list[dict] = (), gps: list[dict] = (), rejec
         with conn.cursor() as cur:
             # Only devices we know: a reading for an unregistered device would break device_state's key.
             if battery:
-                result.battery_stored = _stage_and_insert(cur, "telemetry.battery_readings", BATTERY_COLUMNS, battery)
+                result.battery_stored = _stage_and_insert(cur, "telemetry.battery_readings", BATTERY_COLUMNS, battery,
+                                                         mark_pending=True)
                 cur.execute(_BATTERY_STATE)
                 rollups.refresh_from_stage(cur, "stage_battery_readings")
             if gps:

@@ -13,14 +13,14 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import config
 from data import telemetry
 from data.db import Database, DatabaseUnavailable, InvalidQueryInput
 from ingest import maintenance, notify
-from ingest.alert_rules import AlertEngine
+from ingest.alert_rules import AlertEngine, Evaluation
 from ingest.intellicar import IntellicarClient, IntellicarError
 from ingest.readings import IST, parse_battery, parse_energy, parse_gps, parse_trip
 
@@ -43,7 +43,6 @@ class CycleFigures:
     alerts_resolved: int = 0
     max_lag_seconds: float | None = None
     errors: int = 0
-    new_readings: dict = field(default_factory=dict)
 
     def line(self) -> str:
         lag = "n/a" if self.max_lag_seconds is None else f"{self.max_lag_seconds / 60:.1f} min"
@@ -63,20 +62,16 @@ def windows(start: datetime, end: datetime, hours: int):
 class Worker:
     def __init__(self, db: Database, client: IntellicarClient, settings: config.Settings):
         self.db, self.client, self.settings = db, client, settings
-        self.engine = AlertEngine(db, notify.channels(settings))
+        self.engine = AlertEngine(db, settings)
         self.stop = threading.Event()
         self._database_lost = threading.Event()  # set for the rest of a cycle once the database fails
         self._lock = threading.Lock()
-        # Readings stored by cycles that ended before the alert rules ran: the next cycle's cursors
-        # are past them, so only this keeps their alerts from being lost.
-        self._unevaluated: dict[str, list[dict]] = {}
 
     def _halted(self) -> bool:
         return self.stop.is_set() or self._database_lost.is_set()
 
     # -- one device ---------------------------------------------------------------------------
-    def _poll_stream(self, device: dict, stream: str, since: datetime, until: datetime, figures: CycleFigures,
-                     cursor: datetime | None) -> None:
+    def _poll_stream(self, device: dict, stream: str, since: datetime, until: datetime, figures: CycleFigures) -> None:
         vehicle, device_id = device["vehicle_number"], device["device_id"]
         for start, end in windows(since, until, self.settings.history_window_hours):
             if self._halted():
@@ -86,9 +81,6 @@ class Worker:
                 parsed = parse_battery(device_id, device["battery_serial"], raw, device["nominal_voltage"])
                 result = telemetry.store(self.db, battery=parsed.valid, rejected=parsed.rejected,
                                          cursors={(device_id, stream): end})
-                fresh = [r for r in parsed.valid if cursor is None or r["time"] > cursor]
-                with self._lock:
-                    figures.new_readings.setdefault(device_id, []).extend(fresh)
             else:
                 raw = self.client.gps_history(vehicle, start, end)
                 parsed = parse_gps(device_id, raw)
@@ -114,7 +106,7 @@ class Worker:
             day = end
 
     def poll_device(self, device: dict, cursors: dict, now: datetime, figures: CycleFigures,
-                    since_override: datetime | None = None) -> None:
+                    since_override: datetime | None = None, evaluation: Evaluation | None = None) -> None:
         if self._halted():
             return
         floor = now - timedelta(hours=self.settings.ingest_lookback_hours)
@@ -122,7 +114,9 @@ class Worker:
             for stream in STREAMS:
                 cursor = cursors[stream].get(device["device_id"])
                 since = since_override or (max(cursor - OVERLAP, floor) if cursor else floor)
-                self._poll_stream(device, stream, since, now, figures, cursor)
+                self._poll_stream(device, stream, since, now, figures)
+            if evaluation is not None:  # its readings are stored: judge them now, not after the sweep
+                self.engine.evaluate_pending(evaluation, [device["device_id"]])
             if since_override is None:
                 self._poll_days(device, cursors["daily"].get(device["device_id"]), now)
         except IntellicarError as exc:
@@ -155,22 +149,26 @@ class Worker:
         resumed after a database failure does not ask the vendor twice)."""
         now = now or datetime.now(timezone.utc)
         self._database_lost.clear()
-        # The same dict as self._unevaluated: what this cycle stores stays there if it ends early.
-        figures = CycleFigures(started_at=now, new_readings=self._unevaluated)
+        figures = CycleFigures(started_at=now)
+        evaluation = self.engine.begin(now)
         devices = self._devices()
         cursors = {s: telemetry.cursors(self.db, s) for s in (*STREAMS, "daily")}
         todo = [d for d in devices if finished is None or d["device_id"] not in finished]
         with ThreadPoolExecutor(max_workers=self.settings.intellicar_concurrency) as pool:
-            futures = {pool.submit(self.poll_device, d, cursors, now, figures, since): d["device_id"] for d in todo}
+            futures = {pool.submit(self.poll_device, d, cursors, now, figures, since, evaluation): d["device_id"]
+                       for d in todo}
             for future in as_completed(futures):
                 future.result()
                 if finished is not None and not self._halted():  # a halted device stopped part-way
                     finished.add(futures[future])
                 if progress:
                     progress.update(1)
-        nominal = {d["device_id"]: d["nominal_voltage"] for d in devices}
-        outcome = self.engine.evaluate(figures.new_readings, nominal)
-        self._unevaluated = {}
+        # Whatever is still pending: devices whose evaluation an earlier, killed cycle never reached.
+        self.engine.evaluate_pending(evaluation)
+        self.engine.evaluate_fleet(evaluation)
+        self.engine.escalate(now)
+        self.engine.finish(evaluation)
+        outcome = evaluation.outcome
         figures.alerts_opened, figures.alerts_resolved = outcome.opened, outcome.resolved
         battery_cursors = telemetry.cursors(self.db, "battery")
         lags = [(now - battery_cursors[d["device_id"]]).total_seconds() if d["device_id"] in battery_cursors

@@ -17,14 +17,16 @@ import config
 import inputs
 from auth import current_scope
 from components import charts, theme
-from components.alerts import create_alert_feed
+from components import alert_actions as alert_action_parts
+from components.alert_actions import create_actionable_alert_list
 from components.battery import create_battery_header, create_trip_table, trip_frame
 from components.export import create_export_buttons, table_file
 from components.empty import create_empty_state
 from components.fleet_map import INDIA, create_base_layers
-from data import battery, search
+from data import alert_views, battery, search
 from data.db import get_db
 from ingest.readings import IST
+from pages._alert_actions import actionable
 
 dash.register_page(__name__, path_template="/battery/<device_id>", name="Battery", title="Battery")
 
@@ -78,8 +80,10 @@ def layout(device_id: str | None = None, **_query):
                     ])),
                 html.Div(id="battery-trail-note", className="map-note"),
             ]),
-            html.Section(className="panel", children=[
+            html.Section(className="panel battery-alert-panel", children=[
                 html.H2("Open alerts", className="panel-title"),
+                alert_action_parts.create_action_parts(),
+                dcc.Store(id="battery-alerts-shown"),
                 html.Div(id="battery-alerts"),
             ]),
         ]),
@@ -171,13 +175,27 @@ def fit_trail(range_key, device_id):
     return [[box["south"] - pad, box["west"] - pad], [box["north"] + pad, box["east"] + pad]]
 
 
-@callback(Output("battery-alerts", "children"), Output("battery-trips", "children"),
-          Input("battery-refresh", "n_intervals"), DEVICE)
-def update_tables(_n, device_id):
+@callback(Output("battery-trips", "children"), Input("battery-refresh", "n_intervals"), DEVICE)
+def update_trips(_n, device_id):
+    return create_trip_table(battery.trips(get_db(), current_scope(), device_id))
+
+
+@callback(Output("battery-alerts", "children"), Output("battery-alerts-shown", "data"),
+          Input("battery-refresh", "n_intervals"), Input(alert_action_parts.DONE, "data"), DEVICE,
+          State("battery-alerts-shown", "data"))
+def update_alerts(_n, _done, device_id, shown):
+    """Redrawn only when an alert changed (or right after an action, ``DONE``): a redraw replaces
+    the comment boxes, and the 10 s refresh must not take one from under a person typing in it."""
     db, scope = get_db(), current_scope()
-    alerts = battery.open_alerts(db, scope, device_id)
-    return (create_alert_feed(alerts, datetime.now(IST), empty="No open alerts on this battery", link=False),
-            create_trip_table(battery.trips(db, scope, device_id)))
+    device = inputs.text(device_id, battery.MAX_DEVICE_ID)
+    alerts = alert_views.device_alerts(db, scope, device) if device else []
+    signature = [[a["id"], a["status"], a["owner"], a["occurrence_count"], a["last_seen_at"].isoformat()]
+                 for a in alerts]
+    if signature == shown and dash.ctx.triggered_id == "battery-refresh":
+        return dash.no_update, dash.no_update
+    allowed, users = actionable(db, scope, alerts)
+    empty = create_empty_state("No open alerts on this battery", "New alerts appear here within a refresh.")
+    return create_actionable_alert_list(alerts, allowed, users, empty), signature
 
 
 @callback(Output("battery-trips-download", "data"), Input("battery-trips-export-csv", "n_clicks"),

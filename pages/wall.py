@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
 
 import config
 from auth import current_scope
@@ -36,6 +36,9 @@ def layout(**_query):
         dcc.Interval(id="wall-refresh", interval=REFRESH_MS),
         html.Header(className="wall-head", children=[
             html.Div("⚡ Battery fleet", className="wall-title"),
+            # Off on every load: browsers play sound only after a press on the page (assets/live.js).
+            html.Button("Sound off", id="wall-sound", className="wall-sound", n_clicks=0,
+                        title="Beep when a new critical alert arrives"),
             html.Div(id="wall-asof", className="wall-asof"),
         ]),
         html.Div(id="wall-kpis", className="kpi-row wall-kpis"),
@@ -45,6 +48,12 @@ def layout(**_query):
             create_fleet_charts("wall", "wall-panel wall-panel-2", GRAPH_CONFIG),
         ]),
     ])
+
+
+# The sound switch runs in the browser: turning it on must happen inside the press to unlock audio.
+clientside_callback(ClientsideFunction("live", "toggleSound"), Output("live-sound", "data"),
+                    Output("wall-sound", "children"), Output("wall-sound", "className"),
+                    Input("wall-sound", "n_clicks"), prevent_initial_call=True)
 
 
 def late_after() -> timedelta:

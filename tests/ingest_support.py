@@ -64,16 +64,19 @@ class MockIntellicar:
 
 
 class WebhookReceiver:
-    """A loopback HTTP server that records every POST body."""
+    """A loopback HTTP server that records every POST: parsed body, and raw bytes with headers
+    (``raw``) for checking signatures."""
 
     def __init__(self, on_post=None):
         received = self.received = []
+        raw = self.raw = []
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
-                received.append({"key": self.headers.get("Idempotency-Key"),
-                                 "body": json.loads(self.rfile.read(length))})
+                body = self.rfile.read(length)
+                raw.append((body, dict(self.headers)))
+                received.append({"key": self.headers.get("Idempotency-Key"), "body": json.loads(body)})
                 if on_post:  # a test's hook, run while the sender waits for the answer
                     on_post(received[-1])
                 self.send_response(204)

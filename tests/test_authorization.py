@@ -56,7 +56,7 @@ def _cases(ids) -> dict[str, list[dict]]:
                for d in devices for r in (ranges if d in (own["device_id"], other["device_id"]) else ["24h"])]
     pages = ["/", "/wall", f"/battery/{own['device_id']}", f"/battery/{other['device_id']}", "/battery/",
              f"/battery/{own['vehicle_number']}", f"/battery/{other['vehicle_number']}",
-             "/battery/%00%ff", "/nope"]
+             "/battery/%00%ff", "/nope", "/scenarios", "/alerts"]
     return {
         "overview-kpis.children": [dict(f, **{"overview-refresh.n_intervals": 1}) for f in filters],
         "..overview-pins.data...overview-map-note.children..": filters,
@@ -69,7 +69,9 @@ def _cases(ids) -> dict[str, list[dict]]:
         "..battery-series.figure...battery-sessions.figure...battery-range-note.children..": battery,
         "..battery-trail.positions...battery-position.center...battery-trail-note.children..": battery,
         "battery-map.bounds": battery,
-        "..battery-alerts.children...battery-trips.children..": battery,
+        "battery-trips.children": battery,
+        "..battery-alerts.children...battery-alerts-shown.data..": battery
+        + [dict(b, **{"battery-alerts-shown.data": [[1, "open", None, 1, "x"]]}) for b in battery[:2]],
         "battery-trips-download.data": [dict(b, **{"battery-trips-export-csv.n_clicks": 1}) for b in battery]
         + [dict(b, **{"battery-trips-export-xlsx.n_clicks": 1}) for b in battery[:3]],
         # The top bar's search, by every kind of identifier of the other dealer's batteries.
@@ -78,8 +80,108 @@ def _cases(ids) -> dict[str, list[dict]]:
             other["vehicle_number"][:4], "%", "_", "\\", "", None)],
         "search-go.href": [{"search-input.n_submit": 1, "search-input.value": q} for q in (
             own["vehicle_number"], other["vehicle_number"], other["device_id"], "%")],
+        **_alert_ops_cases(),
+        **_alert_page_cases(ids),
         ".._pages_content.children..._pages_store.data..": [
             {"_pages_location.pathname": p, "_pages_location.search": ""} for p in pages],
+    }
+
+
+def _rule_key(alert_type: str) -> str:
+    """The output key of one rule's save callback (pages/_alert_rules.py)."""
+    from components.alert_rules import field_id, form_fields
+    from data.alert_config import LIMITS
+
+    fields = form_fields({"alert_type": alert_type, "low": LIMITS[alert_type].low})
+    parts = ([f"{field_id(alert_type, f + '-error')}.children" for f in fields]
+             + [f"{field_id(alert_type, f)}.value" for f in fields]
+             + [f"{field_id(alert_type, 'status')}.{p}" for p in ("children", "className")]
+             + [f"{field_id(alert_type, 'saved')}.data"])
+    return ".." + "...".join(parts) + ".."
+
+
+def _alert_ops_cases() -> dict[str, list[dict]]:
+    """Thresholds, live toasts, scenario panel. Every rule case is invalid or unclicked, so walking it
+    as admin changes no rule; tests/test_alert_ops.py checks valid saves and refusals."""
+    from data.alert_config import LIMITS
+
+    cases = {}
+    for t, limits in LIMITS.items():
+        field = lambda name: f"rule-{t}-{name}.value"  # noqa: E731
+        base = {f"rule-{t}-save.n_clicks": 1, field("severity"): "critical", field("enabled"): ["on"],
+                field("notify"): ["on"], field("duration_minutes"): 2}
+        if limits.low is None:
+            invalid = dict(base, **{field("duration_minutes"): -5})
+        else:
+            invalid = dict(base, **{field("threshold"): 1e9, field("clear_threshold"): None})
+        cases[_rule_key(t)] = [invalid, {f"rule-{t}-save.n_clicks": 1}, {f"rule-{t}-save.n_clicks": None},
+                               dict(invalid, **{field("severity"): "' OR 1=1 --"})]
+    cases["alert-rules-history.children"] = [{}]
+    cases["alert-rules-history-download.data"] = [{"alert-rules-history-export-csv.n_clicks": 1},
+                                                  {"alert-rules-history-export-xlsx.n_clicks": 1}]
+    cases["..live-toasts.children...live-last.data...live-beep.data...live-toasts.className.."] = [
+        {"live-poll.n_intervals": 1, "live-last.data": v}
+        for v in (None, {"id": 0, "kept": 0}, {"id": 0, "kept": 19}, {"id": "0 OR 1=1"}, {"id": 2**70}, [1])]
+    inject = "..scenario-status.children...scenario-status.className...scenario-injected.data.."
+    cases[inject] = [  # each stops before calling the simulator: no battery, no scenario, too short
+        {"scenario-inject.n_clicks": 1, "scenario-kind.value": "overheating", "scenario-batteries.value": []},
+        {"scenario-inject.n_clicks": 1, "scenario-kind.value": "meltdown", "scenario-batteries.value": ["x"]},
+        {"scenario-inject.n_clicks": 1, "scenario-kind.value": "overheating", "scenario-minutes.value": 1},
+        {"scenario-inject.n_clicks": 1, "scenario-kind.value": "overheating",
+         "scenario-batteries.value": ["NO-SUCH-DEVICE", "' OR 1=1 --"]},
+    ]
+    results = ("..scenario-summary.children...scenario-truth.children...scenario-alerts.children..."
+               "scenario-notifications.children...scenario-escalations.children..")
+    cases[results] = [{"scenario-window.value": w} for w in ("last", "6h", "24h", "forever")]
+    for table in ("alerts", "notifications"):
+        cases[f"scenario-{table}-download.data"] = [{f"scenario-{table}-export-csv.n_clicks": 1},
+                                                    {f"scenario-{table}-export-xlsx.n_clicks": 1,
+                                                     "scenario-window.value": "24h"}]
+    return cases
+
+
+def _alert_page_cases(ids) -> dict[str, list[dict]]:
+    """The alerts page and the alert buttons (pages/alerts.py, pages/_alert_actions.py). Every action
+    case is refused before anything changes (a comment too long, an unknown alert or user), whoever
+    walks it: tests/test_alerts_page.py checks the actions that do change something."""
+    from data.db import get_db
+
+    def alert_of(code: str) -> int:
+        return get_db().scalar("""SELECT min(a.id) FROM alerts a JOIN devices d USING (device_id)
+                                  JOIN dealers dl ON dl.id = d.dealer_id WHERE dl.code = :c""", c=code)
+
+    own, other, unknown = alert_of("LKO01"), alert_of("DEL01"), 2**40
+    other_dealer, other_vehicle = ids["DEL01"][0]["dealer_id"], ids["DEL01"][0]["vehicle_number"]
+    too_long = "x" * 1001
+    filters = [{}, {"alerts-dealer.value": other_dealer}, {"alerts-city.value": "Delhi"},
+               {"alerts-vehicle.value": other_vehicle}, {"alerts-status.value": ["open", "resolved", "nope"]},
+               {"alerts-severity.value": "critical", "alerts-type.value": ["high_temp"],
+                "alerts-dates.start_date": "2020-01-01", "alerts-dates.end_date": "2099-12-31"},
+               {"alerts-dealer.value": "1 OR 1=1", "alerts-city.value": ["x"], "alerts-dates.start_date": "yesterday"}]
+    sorts = [[], [{"colId": "dealer", "sort": "asc"}], [{"colId": "vehicle_number", "sort": "desc"}],
+             [{"colId": "d.dealer_id; --", "sort": "asc"}]]
+    grid = [dict(f, **{"alerts-grid.getRowsRequest": {"startRow": start, "endRow": start + 100, "sortModel": s}})
+            for f in filters for s in sorts[:2] for start in (0, 100)]
+    grid += [{"alerts-grid.getRowsRequest": {"startRow": 0, "endRow": 100, "sortModel": s}} for s in sorts[2:]]
+    clicked = [{"alerts-grid.cellClicked": {"rowId": str(i), "colId": "severity"}, "alerts-open.data": j}
+               for i, j in ((own, None), (other, own), (unknown, other), ("1 OR 1=1", None))]
+    act = "..alert-action-message.children...alert-action-message.className...alert-action-done.data.."
+    requests = [{"alert": other, "action": "acknowledge", "comment": too_long},
+                {"alert": own, "action": "resolve", "comment": too_long},
+                {"alert": other, "action": "assign", "user": "no-such-user"},
+                {"alert": own, "action": "assign", "user": "dealer2", "comment": "a\x00b"},
+                {"alert": unknown, "action": "resolve"}, {"alert": "1 OR 1=1", "action": "drop"}, None]
+    bulk = "..alerts-bulk-message.children...alerts-bulk-done.data...alerts-grid.deselectAll.."
+    return {
+        "alerts-summary.children": filters,
+        "alerts-grid.getRowsResponse": grid,
+        "..alerts-detail.children...alerts-open.data..": clicked,
+        act: [{"alert-action-request.data": r} for r in requests],
+        bulk: [{"alerts-ack-selected.n_clicks": 1, "alerts-grid.selectedRows": rows, "alerts-bulk-comment.value": c}
+               for rows, c in (([{"id": unknown}, {"id": unknown + 1}], too_long),
+                               ([{"id": own}, {"id": other}], too_long), ([], None))],
+        "alerts-download.data": [dict(f, **{"alerts-export-csv.n_clicks": 1}) for f in filters]
+        + [{"alerts-export-xlsx.n_clicks": 1}],
     }
 
 

@@ -9,7 +9,8 @@ import config
 from data import migrate
 
 TABLES = {"dealers", "users", "batteries", "devices", "device_state", "alert_rules", "alerts", "alert_events",
-          "ingest_cursors", "ingest_runs", "notification_outbox", "login_failures", "app_meta"}
+          "ingest_cursors", "ingest_runs", "notification_outbox", "login_failures", "app_meta", "alert_marks",
+          "alert_rule_changes", "api_keys", "user_sessions"}
 TELEMETRY = {"battery_readings", "gps_readings", "trips", "energy_consumption", "rejected_readings",
              "fleet_distance_daily"}
 ROLLUPS = {"battery_hourly", "battery_daily"}
@@ -24,7 +25,8 @@ def relations(db, schema):
 def test_every_relation_exists(any_db):
     assert TABLES <= relations(any_db, "public")
     assert TELEMETRY | ROLLUPS <= relations(any_db, "telemetry")
-    assert any_db.scalar("SELECT count(*) FROM alert_rules") == 10
+    # The ten rules of seed 000 section 6, and the fleet-wide feed silence.
+    assert any_db.scalar("SELECT count(*) FROM alert_rules") == 11
 
 
 def test_readings_unique_on_device_and_time(any_db):

@@ -32,7 +32,10 @@ _OCV = ((0, 2.70), (5, 3.05), (10, 3.18), (20, 3.24), (40, 3.28), (60, 3.30), (8
 # Monthly mean temperature (degC) for the north-Indian plains; daily swing on top.
 _CLIMATE = (15, 18, 24, 30, 34, 34, 31, 30, 29, 26, 21, 16)
 
-SCENARIOS = ("deep_discharge", "overheating", "overcurrent", "rapid_soh_drop", "offline")
+SCENARIOS = ("deep_discharge", "overheating", "overcurrent", "rapid_soh_drop", "offline", "firmware_glitch")
+# A firmware glitch reports this temperature while the pack itself stays cool: the fleet-wide
+# "flood" of the scenario panel (one bad release, hundreds of identical alerts at once).
+GLITCH_TEMPERATURE = 70.0
 
 
 def ocv(soc: float) -> float:
@@ -170,7 +173,7 @@ def simulate_day(vehicle: DemoVehicle, day: date, scenarios: tuple[Scenario, ...
         d.soc.append(soc)
         d.current.append(current)
         d.voltage.append(voltage)
-        d.temperature.append(temp)
+        d.temperature.append(GLITCH_TEMPERATURE if "firmware_glitch" in active else temp)
         d.speed.append(v)
         d.lat.append(lat)
         d.lng.append(lng)

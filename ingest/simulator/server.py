@@ -40,6 +40,14 @@ class MockState:
             return False
 
 
+MAX_BULK = 1000  # vehicles in one injection: the panel's flood asks for 200
+MAX_MINUTES = 7 * 24 * 60
+
+
+def _scenario_json(s) -> dict:
+    return {"vehicle": s.vehicle, "kind": s.kind, "start": s.start.isoformat(), "end": s.end.isoformat()}
+
+
 def ok(data):
     return jsonify(status="SUCCESS", data=data, err=None, msg=None)
 
@@ -124,15 +132,35 @@ def create_mock_app(fleet: SimulatedFleet, *, username: str = "demo", password: 
 
     @app.post("/sim/scenario")
     def scenario():
-        body = request.get_json(force=True)
-        if body.get("kind") not in SCENARIOS or body.get("vehicle") not in fleet.vehicles:
-            return jsonify(error=f"kind must be one of {SCENARIOS} and vehicle a known vehicle"), 400
-        s = fleet.inject(body["vehicle"], body["kind"], _time(body["start"]), float(body["minutes"]))
-        return jsonify(vehicle=s.vehicle, kind=s.kind, start=s.start.isoformat(), end=s.end.isoformat())
+        """One vehicle (``"vehicle"``) or many at once (``"vehicles": [...]``, the panel's flood);
+        ``start`` (epoch ms or s) defaults to now. All or nothing: one unknown vehicle refuses the lot."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return jsonify(error="body must be a JSON object"), 400
+        bulk = "vehicles" in body
+        vehicles = body.get("vehicles") if bulk else [body.get("vehicle")]
+        if body.get("kind") not in SCENARIOS:
+            return jsonify(error=f"kind must be one of {', '.join(SCENARIOS)}"), 400
+        if not isinstance(vehicles, list) or not 1 <= len(vehicles) <= MAX_BULK:
+            return jsonify(error=f"vehicles must be a list of 1 to {MAX_BULK} vehicle numbers"), 400
+        unknown = [v for v in vehicles if not isinstance(v, str) or v not in fleet.vehicles]
+        if unknown:
+            return jsonify(error=f"unknown vehicle(s): {', '.join(map(str, unknown[:5]))}"
+                                 + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")), 400
+        try:
+            minutes = float(body.get("minutes"))
+            start = _time(body["start"]) if body.get("start") is not None else datetime.now(timezone.utc)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return jsonify(error="minutes must be a number and start epoch milliseconds"), 400
+        if not 0 < minutes <= MAX_MINUTES:  # also refuses NaN
+            return jsonify(error=f"minutes must be above 0 and at most {MAX_MINUTES}"), 400
+        injected = [fleet.inject(v, body["kind"], start, minutes) for v in vehicles]
+        if bulk:
+            return jsonify(scenarios=[_scenario_json(s) for s in injected])
+        return jsonify(_scenario_json(injected[0]))
 
     @app.get("/sim/truth")
     def truth():
-        return jsonify(scenarios=[{"vehicle": s.vehicle, "kind": s.kind, "start": s.start.isoformat(),
-                                   "end": s.end.isoformat()} for s in fleet.scenarios])
+        return jsonify(scenarios=[_scenario_json(s) for s in fleet.scenarios])
 
     return app
