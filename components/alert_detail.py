@@ -14,7 +14,7 @@ from components.charts import TIME_TICKS
 from ingest.readings import IST
 
 # The metric each alert type is drawn with (data.alert_views.METRIC names the reading field).
-METRIC_LABELS = {"soc": ("SOC", "%"), "temperature": ("Temperature", "°C"), "current": ("Current", "A"),
+METRIC_LABELS = {"soc": ("SOC", "%"), "temperature": ("Temperature", "°C"), "current_magnitude": ("Current (magnitude)", "A"),
                  "voltage": ("Voltage", "V"), "soh": ("SOH", "%"), "charge_cycle": ("Charge cycles", "")}
 EVENT_LABELS = {"opened": "Opened", "repeated": "Repeated", "acknowledged": "Acknowledged", "assigned": "Assigned",
                 "escalated": "Escalated", "reminded": "Reminder sent", "resolved": "Resolved", "reopened": "Reopened"}

@@ -21,7 +21,7 @@ STATUSES = ("open", "acknowledged", "resolved")
 ALERT_TYPES = ("low_soc", "deep_discharge", "high_temp", "soh_degradation", "overcurrent", "overvoltage",
                "undervoltage", "no_communication", "rapid_soh_drop", "excessive_cycles", "feed_silence")
 # The reading field each alert type is about: the detail chart draws it with the threshold.
-METRIC = {"low_soc": "soc", "deep_discharge": "soc", "high_temp": "temperature", "overcurrent": "current",
+METRIC = {"low_soc": "soc", "deep_discharge": "soc", "high_temp": "temperature", "overcurrent": "current_magnitude",
           "overvoltage": "voltage", "undervoltage": "voltage", "soh_degradation": "soh", "rapid_soh_drop": "soh",
           "excessive_cycles": "charge_cycle", "no_communication": "soc"}
 WINDOW = timedelta(hours=2)
@@ -181,8 +181,10 @@ def metric_window(db: Database, scope: Scope, alert: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=["time", "value"])
     end = (alert["resolved_at"] or alert["last_seen_at"]) + WINDOW
     start = max(alert["first_seen_at"] - WINDOW, end - MAX_CHART_SPAN)
+    # Over-current is judged on the magnitude (discharge current is negative): draw what was judged.
+    value = "abs(r.current)" if field_name == "current_magnitude" else f"r.{field_name}"
     return db.frame(
-        f"""SELECT r.time, r.{field_name} AS value FROM telemetry.battery_readings r
+        f"""SELECT r.time, {value} AS value FROM telemetry.battery_readings r
             JOIN devices d ON d.device_id = r.device_id
             WHERE r.device_id = :device AND r.time BETWEEN :start AND :end
               AND {"TRUE" if scope.whole_fleet else "d.dealer_id = :scope_dealer_id"}

@@ -115,7 +115,7 @@ def test_migration_0005_down_to_utc_days_and_up_again(any_db, monkeypatch):
         assert _timescale_daily(any_db) == {"materialized_only": False, "policies": 1}
 
     _migrate(any_db, "head", True, monkeypatch)
-    assert any_db.scalar("SELECT version_num FROM alembic_version") == "0005"
+    assert any_db.scalar("SELECT version_num FROM alembic_version") >= "0005"  # and the ones after it
     daily = _daily(any_db)
     assert list(daily) == [_ist_midnight(2), _ist_midnight(3)]
     assert [r["min_soc"] for r in daily.values()] == [40, 70]

@@ -139,6 +139,7 @@ def downgrade() -> None:
         ALTER TABLE dealers DROP COLUMN alert_webhook_url, DROP COLUMN alert_emails, DROP COLUMN webhook_secret;
         DROP SEQUENCE alert_evaluation_seq;
         DELETE FROM notification_outbox WHERE alert_id IS NULL OR status IN ('held', 'sending', 'digested', 'skipped');
+        DROP INDEX notification_outbox_alert;
         ALTER TABLE notification_outbox DROP CONSTRAINT notification_outbox_status_check;
         ALTER TABLE notification_outbox
             DROP COLUMN kind, DROP COLUMN target, DROP COLUMN audience, DROP COLUMN dealer_id,
