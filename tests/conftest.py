@@ -201,3 +201,85 @@ def signed_in(dash_duo, dash_app, app_db):
         return dash_duo
 
     return sign_in
+
+
+@pytest.fixture
+def restore_alerts(app_db):
+    """Alert rules, their change history and alerts as they were before the test: the app database is
+    shared by every module."""
+    rules = app_db.query("SELECT * FROM alert_rules")
+    last_change = app_db.scalar("SELECT coalesce(max(id), 0) FROM alert_rule_changes")
+    last_alert = app_db.scalar("SELECT coalesce(max(id), 0) FROM alerts")
+    last_event = app_db.scalar("SELECT coalesce(max(id), 0) FROM alert_events")
+    kept = app_db.query("""SELECT id, status, acknowledged_at, acknowledged_by, resolved_at, resolved_by, owner_id,
+                                  occurrence_count, last_seen_at, reading_value, message, escalated_at, reminded_at
+                           FROM alerts""")
+    yield
+    for r in rules:
+        app_db.execute("""UPDATE alert_rules SET enabled = :enabled, threshold = :threshold, severity = :severity,
+                                 duration_minutes = :duration_minutes, clear_threshold = :clear_threshold,
+                                 notify = :notify, updated_at = :updated_at, updated_by = :updated_by
+                          WHERE alert_type = :alert_type""", **{k: r[k] for k in (
+            "enabled", "threshold", "severity", "duration_minutes", "clear_threshold", "notify", "updated_at",
+            "updated_by", "alert_type")})
+    app_db.execute("DELETE FROM alert_rule_changes WHERE id > :id", id=last_change)
+    app_db.execute("DELETE FROM alerts WHERE id > :id", id=last_alert)
+    for a in kept:  # a worker cycle or a click may have resolved or acknowledged the seeded ones
+        app_db.execute("""UPDATE alerts SET status = :status, acknowledged_at = :acknowledged_at,
+                                 acknowledged_by = :acknowledged_by, resolved_at = :resolved_at,
+                                 resolved_by = :resolved_by, owner_id = :owner_id, occurrence_count = :occurrence_count,
+                                 last_seen_at = :last_seen_at, reading_value = :reading_value, message = :message,
+                                 escalated_at = :escalated_at, reminded_at = :reminded_at WHERE id = :id""", **a)
+    app_db.execute("DELETE FROM alert_events WHERE id > :id AND alert_id <= :alert", id=last_event, alert=last_alert)
+
+
+# -- the browser tests' module-wide browser ---------------------------------------------------
+class Session:
+    """The module's browser, signed in as one role at a time."""
+
+    def __init__(self, duo, app_db):
+        self.duo, self.app_db, self.role = duo, app_db, None
+
+    def sign_in(self, role: str):
+        if role == self.role:
+            return self.duo
+        self.app_db.execute("DELETE FROM login_failures")
+        driver = self.duo.driver
+        driver.delete_all_cookies()
+        driver.get(self.duo.server.url + "/login")
+        self.duo.wait_for_element("#username").send_keys(role)
+        self.duo.find_element("#password").send_keys("demo")
+        self.duo.find_element("#login-submit").click()
+        self.duo.wait_for_element(".topbar", timeout=15)
+        self.role = role
+        return self.duo
+
+    def sign_out(self):
+        self.duo.driver.delete_all_cookies()
+        self.role = None
+        return self.duo
+
+
+@pytest.fixture(scope="module")
+def session(request, dash_app, app_db, tmp_path_factory):
+    """One app server and one headless Chromium per browser-test module (one per test would triple the time)."""
+    from dash.testing.application_runners import ThreadedRunner
+    from dash.testing.composite import DashComposite
+
+    options = request.config
+    chrome = options.hook.pytest_setup_options()  # a list: one Options per conftest that sets it
+    with ThreadedRunner() as server, DashComposite(
+        server=server,
+        browser=options.getoption("webdriver"),
+        remote=options.getoption("remote"),
+        remote_url=options.getoption("remote_url"),
+        headless=options.getoption("headless"),
+        options=chrome,
+        download_path=str(tmp_path_factory.mktemp("download")),
+        percy_assets_root=options.getoption("percy_assets"),
+        percy_finalize=options.getoption("nopercyfinalize"),
+    ) as duo:
+        # navigate=False: Dash's runner would wait for its page at "/", which redirects to /login.
+        duo.start_server(dash_app, navigate=False, port=free_port())
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        yield Session(duo, app_db)

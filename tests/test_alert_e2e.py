@@ -25,10 +25,8 @@ VEHICLES = (10, 11, 12)
 
 
 @pytest.fixture
-def world(dash_app, app_db):
+def world(dash_app, app_db, restore_alerts):
     mock = MockIntellicar(vehicles=APP_FLEET)  # the app database's fleet, the same simulated vehicles
-    first_alert = app_db.scalar("SELECT coalesce(max(id), 0) FROM alerts")
-    rule = app_db.one("SELECT * FROM alert_rules WHERE alert_type = 'high_temp'")
     started = datetime.now(timezone.utc)
     alerts.evaluate_only_after(app_db, started)  # the seeded past is not this test's business
     ids = [mock.vehicles[i].device_id for i in VEHICLES]
@@ -41,11 +39,6 @@ def world(dash_app, app_db):
         yield mock
     finally:
         mock.close()
-        app_db.execute("DELETE FROM alerts WHERE id > :id", id=first_alert)
-        app_db.execute("""UPDATE alert_rules SET threshold = :threshold, clear_threshold = :clear_threshold,
-                                 duration_minutes = :duration_minutes, enabled = :enabled, updated_by = NULL
-                          WHERE alert_type = 'high_temp'""", **rule)
-        app_db.execute("DELETE FROM alert_rule_changes WHERE changed_at >= :t", t=started)
 
 
 def _save_key(dash_app) -> str:

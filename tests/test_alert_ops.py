@@ -40,22 +40,6 @@ def _rule(app_db, alert_type: str) -> dict:
                       "FROM alert_rules WHERE alert_type = :t", t=alert_type)
 
 
-@pytest.fixture
-def restore_rules(app_db):
-    """Every rule and the change history as they were before the test."""
-    rules = app_db.query("SELECT * FROM alert_rules")
-    last_change = app_db.scalar("SELECT coalesce(max(id), 0) FROM alert_rule_changes")
-    yield
-    for r in rules:
-        app_db.execute("""UPDATE alert_rules SET enabled = :enabled, threshold = :threshold, severity = :severity,
-                                 duration_minutes = :duration_minutes, clear_threshold = :clear_threshold,
-                                 notify = :notify, updated_at = :updated_at, updated_by = :updated_by
-                          WHERE alert_type = :alert_type""", **{k: r[k] for k in (
-            "enabled", "threshold", "severity", "duration_minutes", "clear_threshold", "notify", "updated_at",
-            "updated_by", "alert_type")})
-    app_db.execute("DELETE FROM alert_rule_changes WHERE id > :id", id=last_change)
-
-
 def _form(alert_type: str, **values) -> dict:
     base = {"enabled": ["on"], "threshold": 55, "clear_threshold": 50, "duration_minutes": 2, "severity": "critical",
             "notify": ["on"]}
@@ -67,7 +51,7 @@ def _form(alert_type: str, **values) -> dict:
 
 # -- thresholds ------------------------------------------------------------------------------
 @pytest.mark.parametrize("role", ["manager", "engineer", "viewer", "dealer1"])
-def test_rule_callbacks_refuse_everyone_but_admins(dash_app, client, app_db, restore_rules, role):
+def test_rule_callbacks_refuse_everyone_but_admins(dash_app, client, app_db, restore_alerts, role):
     login(client, role)
     before = _rule(app_db, "high_temp")
     changes = app_db.scalar("SELECT count(*) FROM alert_rule_changes")
@@ -82,7 +66,7 @@ def test_rule_callbacks_refuse_everyone_but_admins(dash_app, client, app_db, res
                  {"alert-rules-history-export-csv.n_clicks": 1}) == {}
 
 
-def test_admin_saves_a_rule_and_the_change_is_kept(dash_app, client, app_db, restore_rules):
+def test_admin_saves_a_rule_and_the_change_is_kept(dash_app, client, app_db, restore_alerts):
     login(client, "admin")
     body = _call(dash_app, client, _rule_key("high_temp"),
                  _form("high_temp", threshold=58, clear_threshold=53, duration_minutes=3, notify=[]))
@@ -104,7 +88,7 @@ def test_admin_saves_a_rule_and_the_change_is_kept(dash_app, client, app_db, res
     assert "high_temp,threshold,55" in download["response"]["alert-rules-history-download"]["data"]["content"]
 
 
-def test_admin_mistakes_name_the_field_and_change_nothing(dash_app, client, app_db, restore_rules):
+def test_admin_mistakes_name_the_field_and_change_nothing(dash_app, client, app_db, restore_alerts):
     login(client, "admin")
     before, changes = _rule(app_db, "high_temp"), app_db.scalar("SELECT count(*) FROM alert_rule_changes")
     response = _call(dash_app, client, _rule_key("high_temp"), _form("high_temp", threshold=95))["response"]
@@ -130,7 +114,7 @@ HOSTILE = [None, True, 0, -1, 2**64, 1e308, -1e308, 0.5, "", "\x00", "x" * 10_24
            {}, {"a": 1}, "NaN", "Infinity"]
 
 
-def test_admin_hostile_values_never_break_or_store_a_bad_rule(dash_app, client, app_db, restore_rules):
+def test_admin_hostile_values_never_break_or_store_a_bad_rule(dash_app, client, app_db, restore_alerts):
     """The walk in test_hostile_input.py runs as a manager and a dealer (refused at once); an admin's
     hostile values go through validation: never a 5xx, and whatever is stored stays in range."""
     login(client, "admin")

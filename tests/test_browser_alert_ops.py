@@ -14,50 +14,15 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 import config
-from conftest import ARTIFACTS, free_port
+from conftest import ARTIFACTS, Session
 from test_alert_ops import _device, raise_critical
-from test_browser_layout import Session, console_errors, element_box, js, save_full_page, set_viewport, settle
+from test_browser_layout import console_errors, element_box, js, save_full_page, set_viewport, settle
 from ingest_support import MockIntellicar
 
 pytestmark = pytest.mark.browser
 
 DESKTOP, PHONE, WALL = (1600, 1000), (390, 844), (1920, 1080)
 TOAST_WITHIN = 10  # seconds: the issue's promise for a new critical alert on an open screen
-
-
-@pytest.fixture(scope="module")
-def session(request, dash_app, app_db, tmp_path_factory):
-    from dash.testing.application_runners import ThreadedRunner
-    from dash.testing.composite import DashComposite
-
-    options = request.config
-    with ThreadedRunner() as server, DashComposite(
-        server=server, browser=options.getoption("webdriver"), remote=options.getoption("remote"),
-        remote_url=options.getoption("remote_url"), headless=options.getoption("headless"),
-        options=options.hook.pytest_setup_options(), download_path=str(tmp_path_factory.mktemp("download")),
-        percy_assets_root=options.getoption("percy_assets"), percy_finalize=options.getoption("nopercyfinalize"),
-    ) as duo:
-        duo.start_server(dash_app, navigate=False, port=free_port())
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        yield Session(duo, app_db)
-
-
-@pytest.fixture
-def restore(app_db):
-    """Rules, their history and alerts as they were: the session's database is shared."""
-    rules = app_db.query("SELECT * FROM alert_rules")
-    last_change = app_db.scalar("SELECT coalesce(max(id), 0) FROM alert_rule_changes")
-    last_alert = app_db.scalar("SELECT coalesce(max(id), 0) FROM alerts")
-    yield
-    for r in rules:
-        app_db.execute("""UPDATE alert_rules SET enabled = :enabled, threshold = :threshold, severity = :severity,
-                                 duration_minutes = :duration_minutes, clear_threshold = :clear_threshold,
-                                 notify = :notify, updated_at = :updated_at, updated_by = :updated_by
-                          WHERE alert_type = :alert_type""", **{k: r[k] for k in (
-            "enabled", "threshold", "severity", "duration_minutes", "clear_threshold", "notify", "updated_at",
-            "updated_by", "alert_type")})
-    app_db.execute("DELETE FROM alert_rule_changes WHERE id > :id", id=last_change)
-    app_db.execute("DELETE FROM alerts WHERE id > :id", id=last_alert)
 
 
 def own_console_errors(duo) -> list:
@@ -110,7 +75,7 @@ def save_section(duo, selector: str, name: str):
 
 
 # -- thresholds -------------------------------------------------------------------------------
-def test_admin_changes_a_threshold_and_sees_it_in_the_history(session, app_db, restore):
+def test_admin_changes_a_threshold_and_sees_it_in_the_history(session, app_db, restore_alerts):
     duo = open_path(session, "admin", "/alerts", DESKTOP, "#rule-high_temp-threshold")
     assert rule(app_db, "high_temp")["threshold"] == 55
     type_into(duo, "#rule-high_temp-threshold", "57")
@@ -131,7 +96,7 @@ def test_admin_changes_a_threshold_and_sees_it_in_the_history(session, app_db, r
     assert own_console_errors(duo) == []
 
 
-def test_wrong_values_show_the_fields_message_and_change_nothing(session, app_db, restore):
+def test_wrong_values_show_the_fields_message_and_change_nothing(session, app_db, restore_alerts):
     duo = open_path(session, "admin", "/alerts", DESKTOP, "#rule-high_temp-threshold")
     before, changes = rule(app_db, "high_temp"), app_db.scalar("SELECT count(*) FROM alert_rule_changes")
 
@@ -193,7 +158,7 @@ def wait_ready(duo):
     duo.wait_for_element(".live-toasts.live-ready", timeout=15)
 
 
-def test_new_critical_alert_toasts_for_who_can_see_it_and_not_for_another_dealer(session, app_db, restore):
+def test_new_critical_alert_toasts_for_who_can_see_it_and_not_for_another_dealer(session, app_db, restore_alerts):
     own = _device(app_db, "LKO01", 2)
 
     duo = open_path(session, "dealer2", "/", DESKTOP, "#overview-kpis .kpi-card")
@@ -232,7 +197,7 @@ def test_new_critical_alert_toasts_for_who_can_see_it_and_not_for_another_dealer
     assert own_console_errors(duo) == []
 
 
-def test_the_wall_beeps_only_when_its_sound_is_on(session, app_db, restore):
+def test_the_wall_beeps_only_when_its_sound_is_on(session, app_db, restore_alerts):
     duo = open_path(session, "viewer", "/wall", WALL, "#wall-sound")
     wait_ready(duo)
     assert duo.find_element("#wall-sound").text == "Sound off"
@@ -280,7 +245,7 @@ def test_scenario_panel_is_for_admins_in_demo_mode(session, app_db):
     assert duo.find_element("#nav-scenarios").text == "Scenarios"
 
 
-def test_admin_injects_a_scenario_and_watches_what_happens(session, app_db, simulator, restore):
+def test_admin_injects_a_scenario_and_watches_what_happens(session, app_db, simulator, restore_alerts):
     duo = open_path(session, "admin", "/scenarios", DESKTOP, "#scenario-inject")
     target = _device(app_db, "LKO01", 1)
     dropdown = duo.find_element("#scenario-batteries")

@@ -10,31 +10,15 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from dash.testing.application_runners import ThreadedRunner
-from dash.testing.composite import DashComposite
 
-from conftest import ARTIFACTS, free_port
 from data import alerts as alert_store
-from test_browser_layout import Session, console_errors, element_box, js, save_full_page, set_viewport, settle
+from conftest import Session
+from test_browser_layout import console_errors, element_box, js, save_full_page, set_viewport, settle
 
 pytestmark = pytest.mark.browser
 
 DESKTOP, PHONE = (1600, 1000), (390, 844)
 ROLES = ["admin", "engineer", "manager", "viewer", "dealer1"]
-
-
-@pytest.fixture(scope="module")
-def session(request, dash_app, app_db, tmp_path_factory):
-    options = request.config
-    with ThreadedRunner() as server, DashComposite(
-        server=server, browser=options.getoption("webdriver"), remote=options.getoption("remote"),
-        remote_url=options.getoption("remote_url"), headless=options.getoption("headless"),
-        options=options.hook.pytest_setup_options(), download_path=str(tmp_path_factory.mktemp("download")),
-        percy_assets_root=options.getoption("percy_assets"), percy_finalize=options.getoption("nopercyfinalize"),
-    ) as duo:
-        duo.start_server(dash_app, navigate=False, port=free_port())
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        yield Session(duo, app_db)
 
 
 def _device(app_db, code: str, index: int = 0) -> dict:

@@ -11,11 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import plotly.io
 import pytest
-from dash.testing.application_runners import ThreadedRunner
-from dash.testing.composite import DashComposite
 
 from components import charts
-from conftest import ARTIFACTS, free_port
+from conftest import ARTIFACTS, Session
 
 pytestmark = pytest.mark.browser
 
@@ -30,53 +28,6 @@ PAGES = {
     "login": ("/login", "#login-submit"),
     "404": ("/nope", ".not-found h1"),
 }
-
-
-class Session:
-    """The module's browser, signed in as one role at a time."""
-
-    def __init__(self, duo, app_db):
-        self.duo, self.app_db, self.role = duo, app_db, None
-
-    def sign_in(self, role: str):
-        if role == self.role:
-            return self.duo
-        self.app_db.execute("DELETE FROM login_failures")
-        driver = self.duo.driver
-        driver.delete_all_cookies()
-        driver.get(self.duo.server.url + "/login")
-        self.duo.wait_for_element("#username").send_keys(role)
-        self.duo.find_element("#password").send_keys("demo")
-        self.duo.find_element("#login-submit").click()
-        self.duo.wait_for_element(".topbar", timeout=15)
-        self.role = role
-        return self.duo
-
-    def sign_out(self):
-        self.duo.driver.delete_all_cookies()
-        self.role = None
-        return self.duo
-
-
-@pytest.fixture(scope="module")
-def session(request, dash_app, app_db, tmp_path_factory):
-    options = request.config
-    chrome = options.hook.pytest_setup_options()  # a list: one Options per conftest that sets it
-    with ThreadedRunner() as server, DashComposite(
-        server=server,
-        browser=options.getoption("webdriver"),
-        remote=options.getoption("remote"),
-        remote_url=options.getoption("remote_url"),
-        headless=options.getoption("headless"),
-        options=chrome,
-        download_path=str(tmp_path_factory.mktemp("download")),
-        percy_assets_root=options.getoption("percy_assets"),
-        percy_finalize=options.getoption("nopercyfinalize"),
-    ) as duo:
-        # navigate=False: Dash's runner would wait for its page at "/", which redirects to /login.
-        duo.start_server(dash_app, navigate=False, port=free_port())
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        yield Session(duo, app_db)
 
 
 def device_of(app_db, role: str) -> str:
