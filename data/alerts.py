@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
@@ -54,12 +54,22 @@ def open_alert(conn: Connection, *, device_id: str | None, alert_type: str, seve
     return alert_id
 
 
+# A condition that goes on is one alert whose count and last sighting move with every cycle; its
+# history gets a 'repeated' line at most once per hour of readings (a week-long SOH alert would
+# otherwise write a row every cycle, for every battery).
+REPEAT_EVENT_EVERY = timedelta(hours=1)
+
+
 def repeat(conn: Connection, alert_id: int, *, at: datetime, count: int, value: float | None, message: str) -> None:
-    conn.execute(text(
+    seen = conn.execute(text(
         """UPDATE alerts SET last_seen_at = greatest(last_seen_at, :at), occurrence_count = occurrence_count + :n,
-                             reading_value = :v, message = :m WHERE id = :id"""),
-        {"at": at, "n": count, "v": value, "m": message, "id": alert_id})
-    record_event(conn, alert_id, "repeated", {"count": count, "value": value, "at": at.isoformat()})
+                             reading_value = :v, message = :m WHERE id = :id RETURNING occurrence_count"""),
+        {"at": at, "n": count, "v": value, "m": message, "id": alert_id}).scalar()
+    noted = conn.execute(text(
+        """SELECT max(CAST(details->>'at' AS timestamptz)) FROM alert_events
+           WHERE alert_id = :id AND event IN ('opened', 'repeated')"""), {"id": alert_id}).scalar()
+    if noted is None or at - noted >= REPEAT_EVENT_EVERY:
+        record_event(conn, alert_id, "repeated", {"count": count, "seen": seen, "value": value, "at": at.isoformat()})
 
 
 def grow(conn: Connection, alert_id: int, *, at: datetime, count: int, value: float | None, message: str) -> None:

@@ -123,7 +123,7 @@ def test_evaluating_a_stretch_again_changes_nothing(fleet):
     assert db.scalar("SELECT pending_from FROM alert_marks WHERE device_id = :d", d=devices[0]) is None
 
 
-def test_repeats_count_on_the_open_alert(fleet):
+def test_repeats_count_on_the_open_alert_and_note_its_history_hourly(fleet):
     db, devices = fleet
     last = put(db, devices[0], T0, [57.0] * 7)
     run(db, last)
@@ -131,8 +131,16 @@ def test_repeats_count_on_the_open_alert(fleet):
     run(db, last)
     (alert,) = alerts_of(db, devices[0], "high_temp")
     assert alert["occurrence_count"] == 1 + 2 + 4 and alert["last_seen_at"] == last
-    assert [e["event"] for e in db.query("SELECT event FROM alert_events WHERE alert_id = :id ORDER BY id",
-                                         id=alert["id"])] == ["opened", "repeated"]
+
+    def events():
+        return [e["event"] for e in db.query("SELECT event FROM alert_events WHERE alert_id = :id ORDER BY id",
+                                             id=alert["id"])]
+    assert events() == ["opened"]  # minutes later: the count moves, the history does not fill up
+    later = put(db, devices[0], last + timedelta(minutes=61), [58.0] * 6)  # an hour on, two minutes hot again
+    run(db, later)
+    assert events() == ["opened", "repeated"]
+    (alert,) = alerts_of(db, devices[0], "high_temp")
+    assert alert["occurrence_count"] == 7 + 2
 
 
 def test_resolved_by_hand_while_still_hot_opens_again_linked(fleet):

@@ -171,9 +171,9 @@ def test_scenarios_open_repeat_resolve_and_notify_once(fleet_db, mock):
         assert state(d[v[4]], "no_communication")[0]["resolved_at"] is not None
         soh = state(d[v[3]], "rapid_soh_drop")
         assert len(soh) == 1 and soh[0]["resolved_at"] is None
-        events = {r["event"] for r in fleet_db.query(
-            "SELECT event FROM alert_events WHERE alert_id = :id", id=overcurrent[0]["id"])}
-        assert events == {"opened", "repeated", "resolved"}
+        events = [r["event"] for r in fleet_db.query(
+            "SELECT event FROM alert_events WHERE alert_id = :id ORDER BY id", id=overcurrent[0]["id"])]
+        assert events[0] == "opened" and events[-1] == "resolved" and set(events) <= {"opened", "repeated", "resolved"}
 
         # One notification per alert: sent, or skipped when the alert had ended over an hour before its
         # cycle ran (these cycles replay hours of the past); every alert still open was sent.
