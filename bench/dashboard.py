@@ -175,6 +175,17 @@ def latest_state(db: database.Database, repeat: int) -> dict[str, tuple]:
     return out
 
 
+def start_app(db: database.Database, url: str):
+    """The real app on the bench database (it builds itself against DATABASE_URL when imported)."""
+    os.environ["DATABASE_URL"] = url
+    config.reset()
+    database.use(db)
+    import app as app_module  # noqa: E402
+
+    app_module.app.server.test_client().get("/login")  # registers Dash's routing callbacks
+    return app_module.app
+
+
 def login(client, username: str) -> None:
     """Through the real login form, CSRF token and all."""
     page = client.get("/login").get_data(as_text=True)
@@ -220,13 +231,7 @@ def main(argv=None) -> int:
     hourly_rows = db.scalar("SELECT count(*) FROM telemetry.battery_hourly")
     print(f"seeded in {time.perf_counter() - started:.0f}s: {raw_rows:,} raw readings, {hourly_rows:,} hourly rollups")
 
-    os.environ["DATABASE_URL"] = url
-    config.reset()
-    database.use(db)
-    import app as app_module  # noqa: E402  (builds itself against DATABASE_URL)
-
-    app = app_module.app
-    app.server.test_client().get("/login")  # registers Dash's routing callbacks
+    app = start_app(db, url)
     server_side = [k for k, spec in app.callback_map.items() if "callback" in spec]  # not the clientside ones
     overview = [k for k in server_side if k.startswith(("overview-", "..overview-"))]
     # The export answers a click (not a range): measured once below, with the click that triggers it.
