@@ -205,12 +205,6 @@ def assignable_users(db: Database, alert: dict) -> list[dict]:
            ORDER BY role <> 'engineer', username""", dealer=alert.get("dealer_id"))
 
 
-def cities(db: Database, scope: Scope) -> list[str]:
-    return [r["city"] for r in db.query(
-        f"""SELECT DISTINCT d.city FROM devices d WHERE d.city IS NOT NULL AND {scope.devices('d')}
-            ORDER BY d.city""", **scope.params())]
-
-
 def latest_critical_id(db: Database, scope: Scope) -> int:
     """The newest critical alert's id in scope (0 if none): open screens poll this, nothing heavier.
     Index-only either way: the fleet's newest, or each of the dealer's devices' newest."""

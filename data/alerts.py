@@ -26,16 +26,23 @@ def rules(db: Database) -> dict[str, dict]:
     return {r["alert_type"]: r for r in db.query("SELECT * FROM alert_rules WHERE enabled")}
 
 
+_LATEST = """SELECT DISTINCT ON (a.alert_type) a.alert_type, a.id, a.status, a.first_seen_at, a.last_seen_at,
+                     a.resolved_at,
+                     EXISTS (SELECT 1 FROM alert_events e WHERE e.alert_id = a.id AND e.event = 'resolved'
+                               AND (e.details->>'by_hand')::boolean) AS by_hand
+              FROM alerts a WHERE a.device_id IS NOT DISTINCT FROM :d AND a.alert_type = ANY(:types)
+              ORDER BY a.alert_type, a.id DESC"""
+
+
+def latest_by_type(conn: Connection, device_id: str | None, alert_types) -> dict[str, dict]:
+    """The newest alert of each type on a device, open or not, in one query: the engine decides
+    repeat, reopen or nothing from it. Types without an alert are absent."""
+    return {r["alert_type"]: dict(r) for r in conn.execute(
+        text(_LATEST), {"d": device_id, "types": list(alert_types)}).mappings()}
+
+
 def latest(conn: Connection, device_id: str | None, alert_type: str) -> dict | None:
-    """The newest alert of (device, type), open or not: the engine decides repeat, reopen or nothing."""
-    row = conn.execute(text(
-        """SELECT a.id, a.status, a.first_seen_at, a.last_seen_at, a.resolved_at,
-                  EXISTS (SELECT 1 FROM alert_events e WHERE e.alert_id = a.id AND e.event = 'resolved'
-                            AND (e.details->>'by_hand')::boolean) AS by_hand
-           FROM alerts a
-           WHERE a.device_id IS NOT DISTINCT FROM :d AND a.alert_type = :t ORDER BY a.id DESC LIMIT 1"""),
-        {"d": device_id, "t": alert_type}).mappings().first()
-    return dict(row) if row else None
+    return latest_by_type(conn, device_id, [alert_type]).get(alert_type)
 
 
 def open_alert(conn: Connection, *, device_id: str | None, alert_type: str, severity: str, message: str,

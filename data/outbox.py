@@ -116,15 +116,3 @@ def dealer_secret(db: Database, dealer_id: int | None) -> str | None:
     if dealer_id is None:
         return None
     return db.scalar("SELECT webhook_secret FROM dealers WHERE id = :id", id=dealer_id)
-
-
-def backlog(db: Database) -> dict[str, int]:
-    return {r["status"]: r["n"] for r in db.query(
-        "SELECT status, count(*) AS n FROM notification_outbox GROUP BY status")}
-
-
-def recent(db: Database, since: datetime, limit: int = 100) -> list[dict]:
-    return db.query(
-        """SELECT id, alert_id, channel, kind, audience, status, attempts, created_at, delivered_at, last_error
-           FROM notification_outbox WHERE created_at >= :since ORDER BY id DESC LIMIT :limit""",
-        since=since, limit=limit)

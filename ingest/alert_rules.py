@@ -161,13 +161,13 @@ class AlertEngine:
             latest_time = store.latest_reading_time(self.db, device_id)
             more = latest_time is not None and latest_time >= end
             with self.db.transaction() as conn:
-                known = {t: store.latest(conn, device_id, t) for t in CHECKS if t in ev.rules}
+                known = store.latest_by_type(conn, device_id, [t for t in CHECKS if t in ev.rules])
                 for alert_type, check in CHECKS.items():
                     rule = ev.rules.get(alert_type)
                     if rule is None or rule["threshold"] is None:
                         continue
                     self._judge(conn, ev, outcome, device_id, rule, check, rows, start, scale, peak,
-                                known[alert_type])
+                                known.get(alert_type))
                 moved = store.finish_mark(conn, device_id, version, end if more else None)
             if not (moved and more):
                 return outcome
