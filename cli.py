@@ -1,6 +1,7 @@
 """``flask --app app users create|list|set-password|disable|enable``: user administration.
 ``flask --app app apikeys create|list|revoke``: API keys for scripts and integrations.
-``flask --app app dealers contacts CODE --webhook URL --emails a,b | list``: dealers' alert contacts."""
+``flask --app app dealers contacts CODE --webhook URL --emails a,b | list``: dealers' alert contacts.
+``flask --app app rul refresh|models``: battery health ledger, forecasts and fade-model versions."""
 from __future__ import annotations
 
 import sys
@@ -70,6 +71,7 @@ def register(server: Flask, db: Database) -> None:
     server.cli.add_command(group)
     server.cli.add_command(_apikeys_group(db))
     server.cli.add_command(_dealers_group(db))
+    server.cli.add_command(_rul_group(db))
 
 
 def _apikeys_group(db: Database) -> AppGroup:
@@ -139,5 +141,28 @@ def _dealers_group(db: Database) -> AppGroup:
         for c in contacts.list_contacts(db):
             click.echo(f"{c['code']:<8} {(c['alert_webhook_url'] or '-')[:40]:<40} "
                        f"{'yes' if c['signed'] else 'no':<6} {c['alert_emails'] or '-'}")
+
+    return group
+
+
+def _rul_group(db: Database) -> AppGroup:
+    group = AppGroup("rul", help="Battery health: SOH ledger, end-of-life forecasts, fade-model versions.")
+
+    @group.command("refresh")
+    @click.option("--device", "devices", multiple=True, help="Only this device (repeatable).")
+    def refresh(devices):
+        """Recompute the ledger up to today, every forecast and the dealer scores now."""
+        import config
+        from ingest import health
+        done = health.refresh(db, config.get(), device_ids=list(devices) or None, include_today=True)
+        click.echo(done.line())
+
+    @group.command("models")
+    def models():
+        from data import health_store
+        click.echo(f"{'version':<22} {'kind':<36} {'trained':<17} {'active':<6} error")
+        for m in health_store.models(db):
+            click.echo(f"{m['version']:<22} {m['kind']:<36} {m['trained_at']:%Y-%m-%d %H:%M} "
+                       f"{'yes' if m['is_active'] else 'no':<6} {m['error'] or '-'}")
 
     return group

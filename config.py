@@ -137,6 +137,7 @@ class Settings:
     session_idle_minutes: int
     cookie_secure: bool
     frame_ancestors: str
+    eol_soh: float
 
     @property
     def embedded_database(self) -> bool:
@@ -198,6 +199,7 @@ def load(env: dict | None = None) -> Settings:
         escalation_email_to=(env.get("ESCALATION_EMAIL_TO") or "").strip(),
         alert_flood_limit=_number(env, "ALERT_FLOOD_LIMIT", 20, minimum=1),
         alert_escalation_minutes=_number(env, "ALERT_ESCALATION_MINUTES", 30, minimum=1),
+        eol_soh=_number(env, "EOL_SOH", 80.0, kind=float, minimum=50, maximum=95),
         alert_reminder_minutes=_number(env, "ALERT_REMINDER_MINUTES", 60, minimum=1),
         public_url=_http_url(env, "PUBLIC_URL"),
         session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", 720, minimum=5, maximum=60 * 24 * 30),

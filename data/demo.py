@@ -45,6 +45,8 @@ FIRST = ("Ramesh", "Suresh", "Sunita", "Anil", "Pooja", "Rajesh", "Imran", "Kavi
 LAST = ("Kumar", "Yadav", "Singh", "Verma", "Gupta", "Khan", "Sharma", "Mishra", "Prasad", "Ansari",
         "Chauhan", "Tiwari", "Pandey", "Jha", "Meena", "Saini")
 MODELS = (("LFP-51V105-A", 105.0), ("LFP-51V105-B", 105.0), ("LFP-51V120-X", 120.0))
+# Warranty terms per model: (months, cycles, SOH floor %). Admins edit them on the health page.
+WARRANTY = {"LFP-51V105-A": (36, 2000, 80.0), "LFP-51V105-B": (36, 2000, 80.0), "LFP-51V120-X": (48, 2500, 75.0)}
 
 
 @dataclass(frozen=True)
@@ -98,16 +100,22 @@ def seed_registry(db: Database, vehicles: list[DemoVehicle]) -> None:
                VALUES (:code, :name, :city, :state, :latitude, :longitude, :email)
                ON CONFLICT (code) DO NOTHING"""),
             [dict(d.__dict__, email=f"{d.code.lower()}@dealers.example") for d in DEALERS])
+        conn.execute(text(
+            """INSERT INTO battery_models (model, rated_capacity_ah, warranty_months, warranty_cycles, warranty_soh_floor)
+               VALUES (:model, :capacity, :months, :cycles, :floor) ON CONFLICT (model) DO NOTHING"""),
+            [{"model": m, "capacity": c, "months": WARRANTY[m][0], "cycles": WARRANTY[m][1], "floor": WARRANTY[m][2]}
+             for m, c in MODELS])
         ids = dict(conn.execute(text("SELECT code, id FROM dealers")).all())
         if not vehicles:  # an executemany with no rows would be a bare INSERT with unbound values
             return
         conn.execute(text(
             """INSERT INTO batteries (serial, model, chemistry, nominal_voltage, capacity_ah, warranty_months,
                                       warranty_cycles, dealer_id, manufactured_at, sold_at)
-               VALUES (:battery_serial, :model, 'LFP', 51.2, :capacity_ah, 36, 2000, :dealer_id,
+               VALUES (:battery_serial, :model, 'LFP', 51.2, :capacity_ah, :months, :cycles, :dealer_id,
                        :made, :sold_at)
                ON CONFLICT (serial) DO NOTHING"""),
-            [dict(v.__dict__, dealer_id=ids[v.dealer_code], made=v.sold_at - timedelta(days=45)) for v in vehicles])
+            [dict(v.__dict__, dealer_id=ids[v.dealer_code], made=v.sold_at - timedelta(days=45),
+                  months=WARRANTY[v.model][0], cycles=WARRANTY[v.model][1]) for v in vehicles])
         conn.execute(text(
             """INSERT INTO devices (device_id, battery_serial, vehicle_number, dealer_id, customer_name,
                                     customer_phone, city, activated_at)

@@ -199,8 +199,10 @@ def register_devices(db: Database, vehicle_numbers: list[str]) -> int:
 def active_devices(db: Database) -> list[dict]:
     """Devices to poll, with what validation needs to know of their pack."""
     return db.query(
-        """SELECT d.device_id, d.vehicle_number, d.battery_serial, coalesce(b.nominal_voltage, 51.2) AS nominal_voltage
+        """SELECT d.device_id, d.vehicle_number, d.battery_serial, coalesce(b.nominal_voltage, 51.2) AS nominal_voltage,
+                  coalesce(m.rated_capacity_ah, b.capacity_ah) AS capacity_ah
            FROM devices d LEFT JOIN batteries b ON b.serial = d.battery_serial
+           LEFT JOIN battery_models m ON m.model = b.model
            WHERE d.is_active AND d.vehicle_number IS NOT NULL ORDER BY d.device_id""")
 
 

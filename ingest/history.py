@@ -14,9 +14,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import config
 from data import alerts, telemetry
 from data.db import Database
 from data.demo import DemoVehicle
+from ingest import health
 from ingest.readings import IST, parse_battery, parse_energy, parse_gps, parse_trip
 from ingest.simulator.fleet import SimulatedFleet
 from ingest.simulator.model import STEP_SECONDS, Faults
@@ -76,8 +78,10 @@ EVALUATE_SEEDED = timedelta(days=1)
 
 
 def seed(db: Database, vehicles: list[DemoVehicle], plan: Plan, processes: int | None = None,
-         batch_devices: int = 16) -> Seeded:
-    """Simulate and store ``vehicles`` over ``[plan.start, plan.now]``; safe to repeat (nothing is stored twice)."""
+         batch_devices: int = 16, health_ledger: bool = True) -> Seeded:
+    """Simulate and store ``vehicles`` over ``[plan.start, plan.now]``; safe to repeat (nothing is stored twice).
+    Charge sessions are found in the stored readings, and (``health_ledger``) the health ledger and
+    forecasts are computed up to the day before ``plan.now``, as the worker's daily job would."""
     processes = processes or min(2, os.cpu_count() or 1)
     done = Seeded()
     today = _local_midnight(plan.now)
@@ -113,6 +117,12 @@ def seed(db: Database, vehicles: list[DemoVehicle], plan: Plan, processes: int |
                 flush()
     flush()
     alerts.evaluate_only_after(db, plan.now - EVALUATE_SEEDED)
+    devices = {d["device_id"]: d for d in telemetry.active_devices(db)}
+    for vehicle in vehicles:
+        if vehicle.device_id in devices:
+            health.track_sessions(db, devices[vehicle.device_id], plan.now, first=plan.start)
+    if health_ledger:
+        health.refresh(db, config.get(), now=plan.now)
     return done
 
 

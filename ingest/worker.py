@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 import config
 from data import telemetry
 from data.db import Database, DatabaseUnavailable, InvalidQueryInput
-from ingest import maintenance, notify
+from ingest import daily, health, maintenance, notify
 from ingest.alert_rules import AlertEngine, Evaluation
 from ingest.intellicar import IntellicarClient, IntellicarError
 from ingest.readings import IST, parse_battery, parse_energy, parse_gps, parse_trip
@@ -81,6 +81,7 @@ class Worker:
                 parsed = parse_battery(device_id, device["battery_serial"], raw, device["nominal_voltage"])
                 result = telemetry.store(self.db, battery=parsed.valid, rejected=parsed.rejected,
                                          cursors={(device_id, stream): end})
+                health.track_sessions(self.db, device, end)
             else:
                 raw = self.client.gps_history(vehicle, start, end)
                 parsed = parse_gps(device_id, raw)
@@ -177,6 +178,8 @@ class Worker:
         figures.max_lag_seconds = max(known) if known else None
         notify.deliver_due(self.db, self.settings)
         maintenance.run(self.db, self.settings)
+        if since is None:  # a backfill replays the past; the daily jobs follow the clock
+            daily.run(self.db, self.settings, now)
         telemetry.record_run(self.db, {
             "started_at": figures.started_at, "devices_polled": figures.devices_polled,
             "rows_stored": figures.rows_stored, "rows_rejected": figures.rows_rejected,

@@ -23,7 +23,9 @@ from components.battery import create_battery_header, create_trip_table, trip_fr
 from components.export import create_export_buttons, table_file
 from components.empty import create_empty_state
 from components.fleet_map import INDIA, create_base_layers
-from data import alert_views, battery, search
+from components.soh_history import create_health_facts, soh_history_figure
+from components.charge_sessions import charge_frame, create_charge_table
+from data import alert_views, battery, health_views, search
 from data.db import get_db
 from ingest.readings import IST
 from pages._alert_actions import actionable
@@ -86,6 +88,16 @@ def layout(device_id: str | None = None, **_query):
                 dcc.Store(id="battery-alerts-shown"),
                 html.Div(id="battery-alerts"),
             ]),
+        ]),
+        html.Section(className="panel battery-health", children=[
+            html.Div(className="panel-head", children=[html.H2("Health and lifetime", className="panel-title")]),
+            html.Div(id="battery-health-facts-slot"),
+            dcc.Graph(id="battery-soh", config=GRAPH_CONFIG, style={"height": "420px"}),
+        ]),
+        html.Section(className="panel", children=[
+            html.Div(className="panel-head", children=[
+                html.H2("Charge sessions", className="panel-title"), create_export_buttons("battery-charges")]),
+            html.Div(id="battery-charges", className="table-scroll"),
         ]),
         html.Section(className="panel", children=[
             html.Div(className="panel-head", children=[
@@ -208,3 +220,47 @@ def export_trips(_csv, _xlsx, device_id):
         return dash.no_update
     rows = battery.trips(db, scope, info["device_id"], limit=TRIP_EXPORT_LIMIT)
     return table_file(trip_frame(rows), kind, f"trips-{info['vehicle_number'] or info['device_id']}")
+
+
+@callback(Output("battery-health-facts-slot", "children"), Output("battery-soh", "figure"),
+          Input("battery-device", "data"))
+def update_health(device_id):
+    """Once per visit: the ledger changes once a day."""
+    db, scope = get_db(), current_scope()
+    info = battery.find(db, scope, device_id)
+    if info is None:
+        return not_found(), charts.empty_figure("State of health", "Battery not found")
+    row = health_views.battery(db, scope, info["device_id"])
+    history = health_views.history(db, scope, info["device_id"])
+    eol = config.get().eol_soh
+    if row is not None:
+        row = dict(row, eol_soh=eol)
+    return (create_health_facts(row),
+            soh_history_figure(history, row, row["sold_at"] if row else None,
+                               _warranty_months(db, info["device_id"]), eol))
+
+
+def _warranty_months(db, device_id: str) -> int | None:
+    terms = health_views.warranty_terms(db, device_id)
+    return terms["warranty_months"] if terms else None
+
+
+@callback(Output("battery-charges", "children"), Input("battery-device", "data"))
+def update_charges(device_id):
+    db, scope = get_db(), current_scope()
+    info = battery.find(db, scope, device_id)
+    sessions = health_views.sessions(db, scope, info["device_id"]) if info else None
+    return create_charge_table(sessions)
+
+
+@callback(Output("battery-charges-download", "data"), Input("battery-charges-export-csv", "n_clicks"),
+          Input("battery-charges-export-xlsx", "n_clicks"), DEVICE, prevent_initial_call=True)
+def export_charges(_csv, _xlsx, device_id):
+    db, scope = get_db(), current_scope()
+    kind = inputs.choice((dash.ctx.triggered_id or "").rsplit("-", 1)[-1], ("csv", "xlsx"))
+    info = battery.find(db, scope, device_id)
+    if kind is None or info is None:
+        return dash.no_update
+    sessions = health_views.sessions(db, scope, info["device_id"], limit=100_000)
+    return table_file(charge_frame(sessions), kind, f"charge-sessions-{info['vehicle_number'] or info['device_id']}")
+

@@ -74,6 +74,10 @@ def _cases(ids) -> dict[str, list[dict]]:
         + [dict(b, **{"battery-alerts-shown.data": [[1, "open", None, 1, "x"]]}) for b in battery[:2]],
         "battery-trips-download.data": [dict(b, **{"battery-trips-export-csv.n_clicks": 1}) for b in battery]
         + [dict(b, **{"battery-trips-export-xlsx.n_clicks": 1}) for b in battery[:3]],
+        "..battery-health-facts-slot.children...battery-soh.figure..": battery,
+        "battery-charges.children": battery,
+        "battery-charges-download.data": [dict(b, **{"battery-charges-export-csv.n_clicks": 1}) for b in battery]
+        + [dict(b, **{"battery-charges-export-xlsx.n_clicks": 1}) for b in battery[:3]],
         # The top bar's search, by every kind of identifier of the other dealer's batteries.
         "search-results.children": [{"search-input.value": q} for q in (
             own["vehicle_number"], other["vehicle_number"], other["device_id"], other["battery_serial"], "TK",

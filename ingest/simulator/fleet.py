@@ -99,13 +99,14 @@ class SimulatedFleet:
         f = self.faults
         null_temp = vehicle_trait(vehicle_no, f.null_temperature_share, "null_temp")
         stuck = vehicle_trait(vehicle_no, f.stuck_soh_share, "stuck_soh")
+        absent = not stuck and vehicle_trait(vehicle_no, f.soh_absent_share, "absent_soh")
         unsigned = vehicle_trait(vehicle_no, f.unsigned_current_share, "unsigned")
         rows = []
         for sim, i, t in self._steps(vehicle, start, end, every):
             current = abs(sim.current[i]) if unsigned else sim.current[i]
             row = {
                 "soc": self._num(vehicle_no, sim.soc[i]),
-                "soh": self._num(vehicle_no, 100.0 if stuck else sim.soh),
+                "soh": None if absent else self._num(vehicle_no, 100.0 if stuck else sim.soh),
                 "battery_temp": None if null_temp else self._num(vehicle_no, sim.temperature[i], 1),
                 "battery_voltage": self._num(vehicle_no, sim.voltage[i]),
                 "charge_cycle": sim.cycles[i],

@@ -6,7 +6,7 @@ charge has finished by then), drives the day's duty cycle (``duty``: kilometres 
 vehicle, weekday and season) with speed-dependent discharge current, then charges CC/CV from
 the evening, late chargers past midnight. SOC follows coulomb counting, voltage an LFP
 open-circuit curve plus IR drop, temperature the city's climate plus load heating, SOH fades with
-cycles, age and heat.
+cycles, age and heat (``ageing``: published empirical LFP cycle and calendar models).
 
 Faults come at configurable rates (garbage CAN values, null temperature, SOH stuck at 100,
 unsigned current, duplicated frames, communication gaps) and scenarios are injected by window.
@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from data.demo import DemoVehicle
-from ingest.simulator import duty
+from ingest.simulator import ageing, duty
 from ingest.simulator.duty import DAY_START_HOUR, STEP_SECONDS, STEPS_PER_DAY, day_start
 
 R_INTERNAL = 0.045          # ohm, pack
@@ -32,7 +32,10 @@ _OCV = ((0, 2.70), (5, 3.05), (10, 3.18), (20, 3.24), (40, 3.28), (60, 3.30), (8
 # Monthly mean temperature (degC) for the north-Indian plains; daily swing on top.
 _CLIMATE = (15, 18, 24, 30, 34, 34, 31, 30, 29, 26, 21, 16)
 
-SCENARIOS = ("deep_discharge", "overheating", "overcurrent", "rapid_soh_drop", "offline", "firmware_glitch")
+SCENARIOS = ("deep_discharge", "overheating", "overcurrent", "rapid_soh_drop", "offline", "firmware_glitch",
+             "soc_bias")
+# A BMS whose SOC is miscalibrated reports this many points above the truth (the EKF cross-check's case).
+SOC_BIAS = 15.0
 # A firmware glitch reports this temperature while the pack itself stays cool: the fleet-wide
 # "flood" of the scenario panel (one bad release, hundreds of identical alerts at once).
 GLITCH_TEMPERATURE = 70.0
@@ -55,10 +58,11 @@ class Faults:
     gap_rate: float = 0.1             # per vehicle-day: one silent stretch of 10-60 minutes
     strings_share: float = 0.15       # of vehicles: numbers arrive as strings
     seconds_share: float = 0.1        # of vehicles: GPS times in epoch seconds
+    soh_absent_share: float = 0.05    # of vehicles: no SOH field at all (never with a stuck one)
 
     @classmethod
     def none(cls) -> "Faults":
-        return cls(0, 0, 0, 0, 0, 0, 0, 0)
+        return cls(0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def simulate_day(vehicle: DemoVehicle, day: date, scenarios: tuple[Scenario, ...
     base_cycles = age_days * 0.85
     capacity = vehicle.capacity_ah
     mean_temp = _CLIMATE[day.month - 1] + (2.0 if vehicle.city in ("Patna", "Jaipur") else 0.0)
-    soh = 100.0 - 0.0065 * base_cycles - 0.9 * (age_days / 365.0) * (1 + max(mean_temp - 25, 0) / 20)
+    soh = ageing.true_soh(vehicle, day)
     mine = [s for s in scenarios if s.vehicle == vehicle.vehicle_number]
     for s in mine:
         if s.kind == "rapid_soh_drop" and s.start < start + timedelta(days=1):
@@ -170,7 +174,7 @@ def simulate_day(vehicle: DemoVehicle, day: date, scenarios: tuple[Scenario, ...
             lat += dist_km / 111.0 * math.cos(math.radians(heading))
             lng += dist_km / (111.0 * math.cos(math.radians(lat))) * math.sin(math.radians(heading))
             odo += dist_km
-        d.soc.append(soc)
+        d.soc.append(min(soc + SOC_BIAS, 100.0) if "soc_bias" in active else soc)
         d.current.append(current)
         d.voltage.append(voltage)
         d.temperature.append(GLITCH_TEMPERATURE if "firmware_glitch" in active else temp)
