@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-ingest bench-dashboard bench-alerts freeze clean-data
+.PHONY: run test bench bench-ingest bench-dashboard bench-alerts bench-rul freeze clean-data
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -19,7 +19,7 @@ test: $(STAMP)
 	@bash tests/browser_preflight.sh
 	$(BIN)/python -m pytest --headless
 
-bench: bench-ingest bench-dashboard bench-alerts
+bench: bench-ingest bench-dashboard bench-alerts bench-rul
 
 bench-ingest: $(STAMP)
 	$(BIN)/python -m bench.ingest
@@ -29,6 +29,9 @@ bench-dashboard: $(STAMP)
 
 bench-alerts: $(STAMP)
 	$(BIN)/python -m bench.alerts
+
+bench-rul: $(STAMP)
+	$(BIN)/python -m bench.rul
 
 freeze: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import charging, ekf, fade, score, soh
+from analytics import charging, ekf, score, soh
 from data import demo
 from ingest.simulator import ageing
 from ingest.simulator.model import simulate_day
@@ -104,34 +104,6 @@ def test_the_ekf_flags_a_biased_bms_soc_and_not_a_good_one():
     unsigned = _frame(FLEET[0], date(2026, 10, 12), 1, unsigned=True)
     assert ekf.soc_check(unsigned, 100).status == "not_checked"
     assert ekf.soc_check(_frame(FLEET[0], date(2026, 10, 12), 1, every_s=900), 100).status == "not_checked"
-
-
-def _points(ages, b=6.0, z=0.6, noise=0.5, seed=0):
-    rng = np.random.default_rng(seed)
-    return [fade.Point(a, 100 - b * (a / 365.25) ** z + rng.normal(0, noise), 1.0) for a in ages]
-
-
-def test_a_fade_forecast_brackets_the_truth():
-    b, z = 6.0, 0.6
-    truth = 365.25 * (20 / b) ** (1 / z)
-    ages = list(range(300, 900, 7))
-    f = fade.forecast(_points(ages, b, z), age_now=900, cycles_now=760)
-    assert f.status == "forecast"
-    assert f.eol_age_p10 <= truth <= f.eol_age_p90
-    assert 900 < f.eol_age_p10 <= f.eol_age_p50 <= f.eol_age_p90
-    assert f.fade_per_month > 0 and f.fade_per_100_cycles > 0 and f.curve
-
-
-def test_fade_says_what_it_cannot_say():
-    assert fade.forecast([], age_now=500, cycles_now=None).status == "not_enough_data"
-    young = fade.forecast(_points([20, 27, 34]), age_now=35, cycles_now=30)
-    assert young.status == "not_enough_data" and "days old" in young.reason
-    flat = fade.forecast([fade.Point(a, 100.0, 1.0) for a in range(100, 400, 7)], age_now=400, cycles_now=300)
-    assert flat.status == "not_enough_data" and flat.eol_age_p50 is None
-    stale = fade.forecast(_points([100, 107]), age_now=400, cycles_now=None)
-    assert stale.status == "not_enough_data" and "last" in stale.reason
-    reached = fade.forecast([fade.Point(900, 78.5, 1.0)], age_now=905, cycles_now=800)
-    assert reached.status == "reached" and reached.eol_age_p10 is None
 
 
 def test_the_dealer_score_uses_fixed_anchors_and_skips_unknown_parts():
