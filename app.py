@@ -17,6 +17,7 @@ import api
 import auth
 import cli
 import config
+import downloads
 import security
 from components.search import create_search_box
 from components import shell
@@ -69,6 +70,7 @@ def create_app(db: Database | None = None) -> Dash:
     )
     auth.init(server, db, settings)
     api.init(server)  # /api/v1: the alert API (sessions or API keys, checked by the guard above)
+    downloads.init(server)  # /download: claim evidence packs and fleet health reports (PDF, XLSX)
     cli.register(server, db)
 
     app = Dash(

@@ -1,9 +1,11 @@
 """``flask --app app users create|list|set-password|disable|enable``: user administration.
 ``flask --app app apikeys create|list|revoke``: API keys for scripts and integrations.
 ``flask --app app dealers contacts CODE --webhook URL --emails a,b | list``: dealers' alert contacts.
-``flask --app app rul refresh|models``: battery health ledger, forecasts and fade-model versions."""
+``flask --app app rul refresh|train|models``: battery health ledger, forecasts and fade-model versions.
+``flask --app app reports recipients add|remove|list``, ``reports send``: the daily fleet health report."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
@@ -72,6 +74,7 @@ def register(server: Flask, db: Database) -> None:
     server.cli.add_command(_apikeys_group(db))
     server.cli.add_command(_dealers_group(db))
     server.cli.add_command(_rul_group(db))
+    server.cli.add_command(_reports_group(db))
 
 
 def _apikeys_group(db: Database) -> AppGroup:
@@ -157,6 +160,31 @@ def _rul_group(db: Database) -> AppGroup:
         done = health.refresh(db, config.get(), device_ids=list(devices) or None, include_today=True)
         click.echo(done.line())
 
+    @group.command("train")
+    @click.option("--packs", default=40, show_default=True, help="Simulated packs to observe over their whole lives.")
+    @click.option("--seed", default=8, show_default=True, help="Which simulated fleet (demo.fleet seed).")
+    @click.option("--every", default=7, show_default=True, help="Simulate every n-th day of a life.")
+    @click.option("--activate/--no-activate", default=True, show_default=True,
+                  help="Make the new version the one forecasts use.")
+    def train(packs, seed, every, activate):
+        """Fit the fade model's population parameters on simulated whole lives with known truth and
+        keep them as a model version with their error (a minute or two for 40 packs)."""
+        import config
+        from analytics import fade
+        from data import health_store
+        from ingest.simulator import lifetimes
+        eol = config.get().eol_soh
+        histories = lifetimes.histories(packs, seed, every, eol)
+        params, error = fade.train(histories, eol_soh=eol)
+        params = dataclasses.replace(params, trained_on=f"{len(histories)} simulated whole-life pack histories "
+                                                        f"(demo.fleet size {packs} seed {seed}, every {every}th day)")
+        health_store.save_model(db, params.version, "fade (Bayesian, population prior)", params.trained_on,
+                                dataclasses.asdict(params), error, activate=activate)
+        mid = error.get("backtest", {}).get("0.5", {})
+        click.echo(f"{params.version}: trained on {len(histories)} packs; backtest at mid-life: median error "
+                   f"{mid.get('median_error_pct')} %, band coverage {mid.get('coverage_pct')} %"
+                   + (" (active)" if activate else ""))
+
     @group.command("models")
     def models():
         from data import health_store
@@ -164,5 +192,48 @@ def _rul_group(db: Database) -> AppGroup:
         for m in health_store.models(db):
             click.echo(f"{m['version']:<22} {m['kind']:<36} {m['trained_at']:%Y-%m-%d %H:%M} "
                        f"{'yes' if m['is_active'] else 'no':<6} {m['error'] or '-'}")
+
+    return group
+
+
+def _reports_group(db: Database) -> AppGroup:
+    group = AppGroup("reports", help="The daily fleet health report: recipients, and sending it now.")
+    recipients = AppGroup("recipients", help="Who gets the report (a dealer recipient: its own dealer's only).")
+    group.add_command(recipients)
+
+    @recipients.command("add")
+    @click.argument("email")
+    @click.option("--dealer", "dealer_code", default=None, help="Dealer code: send this dealer's report only.")
+    def add(email, dealer_code):
+        from data import health_reports
+        if "@" not in email or len(email) > 254:
+            raise click.ClickException(f"not an e-mail address: {email!r}")
+        if not health_reports.add_recipient(db, email.strip(), dealer_code):
+            raise click.ClickException(f"no dealer with code {dealer_code!r}")
+        click.echo(f"{email} gets the {'report of ' + dealer_code if dealer_code else 'whole-fleet report'}")
+
+    @recipients.command("remove")
+    @click.argument("email")
+    @click.option("--dealer", "dealer_code", default=None)
+    def remove(email, dealer_code):
+        from data import health_reports
+        if not health_reports.remove_recipient(db, email.strip(), dealer_code):
+            raise click.ClickException(f"{email} is not a recipient{' for ' + dealer_code if dealer_code else ''}")
+        click.echo(f"{email} removed")
+
+    @recipients.command("list")
+    def list_recipients():
+        from data import health_reports
+        for r in health_reports.recipients(db):
+            click.echo(f"{r['email']:<40} {r['dealer_code'] or 'whole fleet'}")
+
+    @group.command("send")
+    def send():
+        """Make today's reports now (whole fleet and one per dealer recipient), store and e-mail them."""
+        from datetime import datetime, timezone
+        import config
+        from ingest import report_jobs
+        made = report_jobs.daily_report(db, config.get(), datetime.now(timezone.utc), force=True)
+        click.echo(f"{made} reports made" if made else "today's reports exist already (see the health page)")
 
     return group

@@ -83,6 +83,18 @@ def _http_url(env: dict, name: str) -> str:
     return value
 
 
+def _clock(env: dict, name: str, default: str) -> tuple[int, int]:
+    """A time of day as HH:MM (IST), e.g. when the daily report goes out."""
+    value = (env.get(name) or default).strip()
+    try:
+        hour, minute = (int(part) for part in value.split(":"))
+    except ValueError:
+        hour = minute = -1
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ConfigError(f"{name} must be a time of day as HH:MM (IST), got {value[:20]!r}")
+    return hour, minute
+
+
 def _tile_url(env: dict) -> str:
     """The tile URL template; empty for MAP_TILE_URL=none (a control room with no internet)."""
     raw = (env.get("MAP_TILE_URL") or "").strip()
@@ -138,6 +150,7 @@ class Settings:
     cookie_secure: bool
     frame_ancestors: str
     eol_soh: float
+    health_report_time: tuple[int, int]
 
     @property
     def embedded_database(self) -> bool:
@@ -200,6 +213,7 @@ def load(env: dict | None = None) -> Settings:
         alert_flood_limit=_number(env, "ALERT_FLOOD_LIMIT", 20, minimum=1),
         alert_escalation_minutes=_number(env, "ALERT_ESCALATION_MINUTES", 30, minimum=1),
         eol_soh=_number(env, "EOL_SOH", 80.0, kind=float, minimum=50, maximum=95),
+        health_report_time=_clock(env, "HEALTH_REPORT_TIME", "08:00"),
         alert_reminder_minutes=_number(env, "ALERT_REMINDER_MINUTES", 60, minimum=1),
         public_url=_http_url(env, "PUBLIC_URL"),
         session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", 720, minimum=5, maximum=60 * 24 * 30),

@@ -42,8 +42,8 @@ The rule, checked in this order:
    away (no honest date to give);
 7. otherwise "forecast", with p10 >= today + 1 day.
 Fade rates (points lost since sale per month of age and per 100 charge cycles; the cycles from
-``cycles_now``, else the newest point's) are given from rule 3 on; "reached" states them from
-the recent level.
+``cycles_now``, else the newest point's) are given from rule 3 on: "reached" and a pack with
+too few days of history state them from the recent level, the others from the fitted curve.
 """
 from __future__ import annotations
 
@@ -254,8 +254,10 @@ def forecast(points: Sequence[Point], *, age_now: float, cycles_now: float | Non
                                            f"measurement noise (a forecast needs {MIN_AGE_DAYS} days).")
     days = len({int(p.age_days) for p in pts})
     if days < MIN_DAYS:
+        # No date yet, but the average fade since sale (100 % then, the recent level now) is known.
         return Forecast("not_enough_data", f"Only {days} day{'s' if days != 1 else ''} of SOH history; "
-                                           f"a forecast needs {MIN_DAYS}.")
+                                           f"a forecast needs {MIN_DAYS}.",
+                        **_rates(max(100.0 - level, 0.0), age_now, cycles_now))
     thinned = _thin(pts, params.thin_days)
     rng = np.random.default_rng(seed)
     s0, b, z = _draws(thinned, params, rng)

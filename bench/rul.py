@@ -38,96 +38,17 @@ import math
 import sys
 import time
 from dataclasses import asdict
-from datetime import date, timedelta
 
 import numpy as np
-import pandas as pd
 
-from analytics import charging, fade, soh
+from analytics import fade
 from data import demo
 from ingest.simulator import ageing
-from ingest.simulator.duty import STEP_SECONDS
-from ingest.simulator.model import simulate_day
+from ingest.simulator.lifetimes import WINDOW_DAYS, Pack, moved_back, packs, trimming_is_exact
 
 EOL = 80.0
 FRACTIONS = (0.25, 0.5, 0.75)
-WINDOW_DAYS = 30            # as ingest.health.ESTIMATE_WINDOW
-SAMPLE_STEPS = 60 // STEP_SECONDS   # one reading a minute, as production
 BASELINE_DAYS = 60
-SALE_YEAR = 2010
-# The simulator caches whole days (~0.7 MB each); this bench never asks for a day twice.
-_simulate = getattr(simulate_day, "__wrapped__", simulate_day)
-
-
-@dataclasses.dataclass
-class Pack:
-    vehicle: demo.DemoVehicle
-    life: float | None                       # days from sale to true SOH < EOL
-    points: list[fade.Point] = dataclasses.field(default_factory=list)
-
-
-def moved_back(vehicle: demo.DemoVehicle) -> demo.DemoVehicle:
-    sold = vehicle.sold_at
-    return dataclasses.replace(vehicle, sold_at=date(SALE_YEAR, 1, 1) + timedelta(days=sold.timetuple().tm_yday - 1))
-
-
-def day_readings(vehicle: demo.DemoVehicle, day: date) -> pd.DataFrame:
-    """One simulated day as the product stores it: one reading a minute, silent stretches missing,
-    from the last reading before the day's first SOC rise (nothing earlier can start a charge)."""
-    d = _simulate(vehicle, day)
-    idx = np.arange(0, len(d.soc), SAMPLE_STEPS)
-    idx = idx[~np.asarray(d.silent, bool)[idx]]
-    soc = np.asarray(d.soc)[idx]
-    rises = np.flatnonzero(np.diff(soc) > 0)
-    idx = idx[rises[0]:] if len(rises) else idx[:0]
-    return pd.DataFrame({
-        "time": pd.Timestamp(d.start) + pd.to_timedelta(idx * STEP_SECONDS, unit="s"),
-        "soc": np.asarray(d.soc)[idx], "current": np.asarray(d.current)[idx],
-        "voltage": np.asarray(d.voltage)[idx], "temperature": np.asarray(d.temperature)[idx]})
-
-
-def trimming_is_exact(vehicle: demo.DemoVehicle, days: int = 5) -> bool:
-    """The sessions found in the trimmed day equal those found in the whole day."""
-    def key(sessions):
-        return [(s.start_time, s.end_time, round(s.ah_in, 9)) for s in sessions]
-    for k in range(1, days + 1):
-        day = vehicle.sold_at + timedelta(days=k)
-        d = _simulate(vehicle, day)
-        idx = np.arange(0, len(d.soc), SAMPLE_STEPS)
-        idx = idx[~np.asarray(d.silent, bool)[idx]]
-        whole = pd.DataFrame({
-            "time": pd.Timestamp(d.start) + pd.to_timedelta(idx * STEP_SECONDS, unit="s"),
-            **{c: np.asarray(getattr(d, c))[idx] for c in ("soc", "current", "voltage", "temperature")}})
-        if key(charging.advance(None, whole)[0]) != key(charging.advance(None, day_readings(vehicle, day))[0]):
-            return False
-    return True
-
-
-def observe(vehicle: demo.DemoVehicle, until_age: float, every: int) -> list[fade.Point]:
-    """The SOH points the ledger would hold for this pack (BMS stuck) up to ``until_age`` days."""
-    sessions: list[tuple[int, float]] = []
-    points = []
-    for age in range(every, int(until_age) + 1, every):
-        closed, _ = charging.advance(None, day_readings(vehicle, vehicle.sold_at + timedelta(days=age)))
-        sessions += [(age, v) for v in (soh.session_soh(s, vehicle.capacity_ah) for s in closed) if v is not None]
-        est = soh.estimate([v for a, v in sessions if age - WINDOW_DAYS < a <= age])
-        if est is not None:
-            sd = max((est.high - est.low) / 2 / 1.2816, 0.3)     # as ingest.health._points
-            points.append(fade.Point(float(age), est.soh, sd, window_days=WINDOW_DAYS))
-    return points
-
-
-def packs(size: int, seed: int, share_of_life: float, every: int) -> tuple[list[Pack], int]:
-    out, never = [], 0
-    for vehicle in demo.fleet(size=size, seed=seed):
-        vehicle = moved_back(vehicle)
-        end = ageing.end_of_life(vehicle, EOL)
-        if end is None:
-            never += 1
-            continue
-        life = float((end - vehicle.sold_at).days)
-        out.append(Pack(vehicle, life, observe(vehicle, life * share_of_life, every)))
-    return out, never
 
 
 # -- baselines -------------------------------------------------------------------------------------
@@ -216,11 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     if not trimming_is_exact(moved_back(demo.fleet(size=1, seed=args.seed)[0])):
         print("the trimmed days give other sessions than the whole days: fix day_readings", file=sys.stderr)
         return 1
-    training, train_never = packs(args.train_packs, args.seed + 1, 1.0, args.every)
+    training, train_never = packs(args.train_packs, args.seed + 1, 1.0, args.every, EOL)
     histories = [fade.History(p.points, p.life) for p in training]
     params, error = fade.train(histories, eol_soh=EOL)
     trained_at = time.monotonic()
-    evaluated, never = packs(args.packs, args.seed, max(FRACTIONS), args.every)
+    evaluated, never = packs(args.packs, args.seed, max(FRACTIONS), args.every, EOL)
     observed_at = time.monotonic()
     results = evaluate(evaluated, params)
 
@@ -246,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{f'{model.none} of {len(evaluated)}':>12} | {_pct(recent.error):>5} % {_pct(recent.coverage):>7} % "
               f"{recent.none:>8} | {_pct(sale.error):>5} % {sale.none:>7}")
     print()
-    print(f"error: median |p50 - true end of life| / true remaining life; coverage: true end of life inside "
-          f"[p10, p90]; targets at mid-life: error <= 15 %, coverage 70-90 %")
+    print("error: median |p50 - true end of life| / true remaining life; coverage: true end of life inside "
+          "[p10, p90]; targets at mid-life: error <= 15 %, coverage 70-90 %")
     print(f"time: training packs {trained_at - started:.0f} s, evaluated packs {observed_at - trained_at:.0f} s, "
           f"forecasts {time.monotonic() - observed_at:.0f} s")
     same = "the same as" if params.version == fade.DEFAULT.version else "NOT the same as"

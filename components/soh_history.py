@@ -61,6 +61,10 @@ def create_health_facts(row: dict | None) -> html.Div:
             html.Span("SOC cross-check", className="fact-label"),
             html.Span(soc, className="fact-value", id="battery-soc-check"),
             *([html.Span(soc_note, className="fact-note")] if soc_note else [])]),
+        html.Div(className="fact", children=[
+            html.Span("Warranty claim", className="fact-label"),
+            html.A("Evidence pack (PDF)", href=f"/download/evidence/{row['device_id']}.pdf", className="link-button",
+                   id="battery-evidence-link")]),
     ])
 
 

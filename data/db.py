@@ -140,6 +140,11 @@ class Database:
         with self.transaction() as conn:
             return conn.execute(sa.text(sql), params).rowcount
 
+    def returning(self, sql: str, **params: Any) -> Any:
+        """A write whose statement returns one value (INSERT ... RETURNING id), committed."""
+        with self.transaction() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A connection inside one transaction: committed on success, rolled back on error.

@@ -241,7 +241,7 @@ def active_params(db: Database) -> fade.FadeParams:
     """The fade model forecasts use; the first refresh records the default as version one."""
     row = health_store.active_model(db)
     if row:
-        return fade.FadeParams(**row["params"])
+        return fade.FadeParams.from_dict(row["params"])
     params = fade.DEFAULT
     health_store.save_model(db, params.version, "fade (Bayesian, population prior)", params.trained_on,
                             asdict(params), {})

@@ -18,7 +18,7 @@ import config
 from data import alerts, telemetry
 from data.db import Database
 from data.demo import DemoVehicle
-from ingest import health
+from ingest import health, report_jobs
 from ingest.readings import IST, parse_battery, parse_energy, parse_gps, parse_trip
 from ingest.simulator.fleet import SimulatedFleet
 from ingest.simulator.model import STEP_SECONDS, Faults
@@ -123,6 +123,7 @@ def seed(db: Database, vehicles: list[DemoVehicle], plan: Plan, processes: int |
             health.track_sessions(db, devices[vehicle.device_id], plan.now, first=plan.start)
     if health_ledger:
         health.refresh(db, config.get(), now=plan.now)
+        report_jobs.draft_claims(db, plan.now)
     return done
 
 

@@ -56,7 +56,7 @@ def _cases(ids) -> dict[str, list[dict]]:
                for d in devices for r in (ranges if d in (own["device_id"], other["device_id"]) else ["24h"])]
     pages = ["/", "/wall", f"/battery/{own['device_id']}", f"/battery/{other['device_id']}", "/battery/",
              f"/battery/{own['vehicle_number']}", f"/battery/{other['vehicle_number']}",
-             "/battery/%00%ff", "/nope", "/scenarios", "/alerts"]
+             "/battery/%00%ff", "/nope", "/scenarios", "/alerts", "/health", "/warranty"]
     return {
         "overview-kpis.children": [dict(f, **{"overview-refresh.n_intervals": 1}) for f in filters],
         "..overview-pins.data...overview-map-note.children..": filters,
@@ -86,8 +86,54 @@ def _cases(ids) -> dict[str, list[dict]]:
             own["vehicle_number"], other["vehicle_number"], other["device_id"], "%")],
         **_alert_ops_cases(),
         **_alert_page_cases(ids),
+        **_health_cases(own, other),
+        **_warranty_cases(own, other),
         ".._pages_content.children..._pages_store.data..": [
             {"_pages_location.pathname": p, "_pages_location.search": ""} for p in pages],
+    }
+
+
+def _health_cases(own: dict, other: dict) -> dict[str, list[dict]]:
+    """The fleet health page: filters and highlights that name the other dealer or its batteries."""
+    filters = [{}, {"health-dealer.value": "DEL01"}, {"health-dealer.value": "LKO01"},
+               {"health-model.value": "LFP-51V105-A"}, {"health-dealer.value": "' OR 1=1 --", "health-model.value": ["x"]},
+               {"health-dealer.value": 7, "health-model.value": "x" * 500}]
+    highlights = [{"health-highlight.value": v} for v in ("dealer:DEL01", "dealer:LKO01", "model:LFP-51V105-A",
+                                                            "battery:" + other["device_id"], "nonsense", 5)]
+    highlights += [{"health-highlight-battery.value": v} for v in (
+        own["vehicle_number"], other["vehicle_number"], other["device_id"], other["battery_serial"], "%", "x" * 500)]
+    exports = [{"health-dealer.value": d, f"{{prefix}}-export-{k}.n_clicks": 1} for d in (None, "DEL01")
+               for k in ("csv", "xlsx")]
+    return {
+        "..health-kpis.children...health-distribution.figure...health-temperature.figure...health-dealers.figure"
+        "...health-misuse.figure..": filters,
+        "..health-bands-cycles.figure...health-bands-age.figure...health-highlight-note.children..":
+            filters[:2] + [dict(filters[1], **h) for h in highlights],
+        "..health-risk.children...health-league.children...health-batteries.children...health-reports.children..":
+            filters,
+        **{f"health-{prefix}-download.data": [{k.format(prefix=f"health-{prefix}"): v for k, v in e.items()}
+                                               for e in exports]
+           for prefix in ("risk", "league", "batteries")},
+    }
+
+
+def _warranty_cases(own: dict, other: dict) -> dict[str, list[dict]]:
+    exports = [{f"{{prefix}}-export-{k}.n_clicks": 1} for k in ("csv", "xlsx")]
+    return {
+        "..warranty-tracker.children...warranty-claims.children...warranty-terms.children..": [{}],
+        "warranty-find-result.children": [{"warranty-find.value": v, "warranty-find-go.n_clicks": 1} for v in (
+            own["vehicle_number"], other["vehicle_number"], other["device_id"], other["battery_serial"], "%", None, 5)],
+        **{f"warranty-{prefix}-download.data": [{k.format(prefix=f"warranty-{prefix}"): v for k, v in e.items()}
+                                                 for e in exports] for prefix in ("tracker", "claims")},
+        "..terms-editor.children...terms-changes.children..": [{}],
+        "..terms-warranty_months.value...terms-warranty_cycles.value...terms-warranty_soh_floor.value..": [
+            {"terms-model.value": m} for m in ("LFP-51V105-A", "NOPE", None, ["x"])],
+        # Never a change that sticks: invalid values, or the values the model has already.
+        "..terms-message.children...warranty-saved.data..": [
+            {"terms-save.n_clicks": 1, "terms-model.value": "LFP-51V105-A", "terms-warranty_months.value": m,
+             "terms-warranty_cycles.value": c, "terms-warranty_soh_floor.value": f}
+            for m, c, f in (("abc", 2000, 80), (0, 2000, 80), (36, -1, 120), (None, None, None))]
+        + [{"terms-save.n_clicks": 1, "terms-model.value": None}],
     }
 
 
@@ -253,3 +299,129 @@ def test_whole_fleet_roles_do_see_every_dealer(dash_app, client, fleet_ids):
     body = json.loads(dealer.post("/_dash-update-component", json=_payload(dash_app, key, {})).get_data())
     shown = set(body["response"]["overview-pins"]["data"]["id"])
     assert shown == {r["device_id"] for r in fleet_ids["LKO01"]}
+
+
+# -- warranty terms: admins only ---------------------------------------------------------------------
+TERMS_KEY = "..terms-message.children...warranty-saved.data.."
+
+
+def _terms_change(months, cycles, floor) -> dict:
+    return {"terms-save.n_clicks": 1, "terms-model.value": "LFP-51V105-A", "terms-warranty_months.value": months,
+            "terms-warranty_cycles.value": cycles, "terms-warranty_soh_floor.value": floor}
+
+
+def test_only_an_admin_changes_warranty_terms_and_every_change_is_kept(dash_app, app_db):
+    terms = "SELECT model, warranty_months, warranty_cycles, warranty_soh_floor FROM battery_models ORDER BY model"
+    before = app_db.query(terms)
+    changes = app_db.scalar("SELECT count(*) FROM battery_model_changes")
+    for role in ("manager", "engineer", "viewer", "dealer1"):
+        client = dash_app.server.test_client()
+        login(client, role)
+        body = client.post("/_dash-update-component", json=_payload(dash_app, TERMS_KEY, _terms_change(12, 100, 99)))
+        assert "Only an admin" in body.get_data(as_text=True), role
+    assert app_db.query(terms) == before
+    admin = dash_app.server.test_client()
+    login(admin, "admin")
+    bad = admin.post("/_dash-update-component", json=_payload(dash_app, TERMS_KEY, _terms_change(36, 2000, 101)))
+    assert "SOH floor (%) must be between 50 and 100" in bad.get_data(as_text=True)
+    old = next(t for t in before if t["model"] == "LFP-51V105-A")
+    try:
+        good = admin.post("/_dash-update-component", json=_payload(dash_app, TERMS_KEY, _terms_change(40, 2100, 78.5)))
+        assert "Saved" in good.get_data(as_text=True)
+        row = app_db.one("""SELECT changed_by, before, after FROM battery_model_changes ORDER BY id DESC LIMIT 1""")
+        assert row["changed_by"] == "admin"
+        assert row["before"]["warranty_months"] == old["warranty_months"]
+        assert row["after"] == {"warranty_months": 40, "warranty_cycles": 2100, "warranty_soh_floor": 78.5}
+        assert app_db.scalar("SELECT count(*) FROM battery_model_changes") == changes + 1
+    finally:
+        admin.post("/_dash-update-component", json=_payload(dash_app, TERMS_KEY, _terms_change(
+            old["warranty_months"], old["warranty_cycles"], old["warranty_soh_floor"])))
+    assert app_db.query(terms) == before
+
+
+# -- downloads: evidence packs and reports -----------------------------------------------------------
+def _download_rules(app) -> set[str]:
+    return {r.rule for r in app.server.url_map.iter_rules() if r.rule.startswith("/download")}
+
+
+@pytest.fixture(scope="module")
+def stored_files(dash_app, app_db, fleet_ids):
+    """A claim pack of each dealer's first battery and today's reports (whole fleet and LKO01's)."""
+    from datetime import datetime, timezone
+
+    import config
+    from data import health_reports
+    from ingest import report_jobs
+
+    manager = dash_app.server.test_client()
+    login(manager, "manager")
+    claims = {}
+    for code in ("LKO01", "DEL01"):
+        device = fleet_ids[code][0]["device_id"]
+        assert manager.get(f"/download/evidence/{device}.pdf").status_code == 200
+        claims[code] = app_db.scalar("SELECT max(id) FROM claim_packs WHERE device_id = :d", d=device)
+    health_reports.add_recipient(app_db, "lko@dealers.example", "LKO01")
+    report_jobs.daily_report(app_db, config.get(), datetime.now(timezone.utc), force=True)
+    reports = {r["dealer_id"]: r["id"] for r in app_db.query("SELECT id, dealer_id FROM health_reports")}
+    return {"claims": claims, "fleet_report": reports[None], "lko_report": reports[fleet_ids["LKO01"][0]["dealer_id"]]}
+
+
+def _download_cases(ids, files) -> dict[str, list[tuple[str, str]]]:
+    """Per route: (url, whose) with whose = "LKO01", "DEL01" or "fleet"."""
+    own, other = ids["LKO01"][0], ids["DEL01"][0]
+    return {
+        "/download/evidence/<device_id>.pdf": [(f"/download/evidence/{own['device_id']}.pdf", "LKO01"),
+                                               (f"/download/evidence/{other['device_id']}.pdf", "DEL01"),
+                                               ("/download/evidence/NOPE.pdf", "none"),
+                                               ("/download/evidence/a%20b%3Bc.pdf", "none")],
+        "/download/claim/<int:pack_id>.pdf": [(f"/download/claim/{files['claims']['LKO01']}.pdf", "LKO01"),
+                                              (f"/download/claim/{files['claims']['DEL01']}.pdf", "DEL01"),
+                                              ("/download/claim/999999.pdf", "none")],
+        "/download/health-report.<kind>": [("/download/health-report.pdf", "mine"),
+                                           ("/download/health-report.xlsx", "mine"),
+                                           ("/download/health-report.exe", "none")],
+        "/download/report/<int:report_id>.<kind>": [(f"/download/report/{files['fleet_report']}.pdf", "fleet"),
+                                                    (f"/download/report/{files['lko_report']}.xlsx", "LKO01"),
+                                                    (f"/download/report/{files['lko_report']}.zip", "none")],
+    }
+
+
+def test_every_download_route_has_a_case(dash_app, fleet_ids):
+    files = {"claims": {"LKO01": 1, "DEL01": 2}, "fleet_report": 1, "lko_report": 2}
+    assert _download_rules(dash_app) == set(_download_cases(fleet_ids, files))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_downloads_keep_the_role_in_scope(dash_app, app_db, fleet_ids, stored_files, role):
+    import io
+
+    from openpyxl import load_workbook
+
+    anonymous = dash_app.server.test_client()
+    client = dash_app.server.test_client()
+    login(client, role)
+    mine = {"dealer1": "LKO01", "dealer2": "DEL01"}.get(role)
+    forbidden = _forbidden(fleet_ids, role)
+    packs = app_db.scalar("SELECT count(*) FROM claim_packs")
+    for urls in _download_cases(fleet_ids, stored_files).values():
+        for url, whose in urls:
+            assert anonymous.get(url).status_code in (302, 401), url
+            response = client.get(url)
+            allowed = whose == "mine" or (whose != "none" and (mine is None or whose == mine))
+            if not allowed:
+                assert response.status_code == 404, (role, url, response.status_code)
+                continue
+            assert response.status_code == 200, (role, url, response.status_code)
+            body = response.get_data()
+            if url.endswith(".pdf"):
+                assert body.startswith(b"%PDF") and response.mimetype == "application/pdf"
+            else:
+                book = load_workbook(io.BytesIO(body))
+                cells = " ".join(str(c) for ws in book for row in ws.iter_rows(values_only=True) for c in row)
+                leaked = [f for f in forbidden if f in cells]
+                assert not leaked, (role, url, leaked[:3])
+    made = app_db.scalar("SELECT count(*) FROM claim_packs") - packs
+    evidence_allowed = sum(1 for url, whose in _download_cases(fleet_ids, stored_files)["/download/evidence/<device_id>.pdf"]
+                           if whose != "none" and (mine is None or whose == mine))
+    assert made == (0 if role == "viewer" else evidence_allowed)   # the wall display keeps no packs
+

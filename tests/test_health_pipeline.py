@@ -1,18 +1,20 @@
 """The health ledger end to end on a real database: simulated readings stored by the real writer,
 charge sessions found as they arrive, the daily refresh (SOH source, estimate, forecast, warranty),
-and the honest answers for bad data.
+claim drafts, the daily report job with a real SMTP server, and the honest answers for bad data.
 """
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 import config
-from conftest import DB_SUFFIX, _fresh_database
-from data import demo, health_store, storage, telemetry
+from conftest import DB_SUFFIX, _fresh_database, free_port
+from data import demo, health_reports, health_store, storage, telemetry
 from data import db as database
-from ingest import health, history
+from ingest import health, history, report_jobs
 from ingest.readings import IST
 from ingest.simulator import ageing
 from ingest.simulator.model import Faults
@@ -118,6 +120,69 @@ def test_forecasts_are_never_in_the_past(stuck_fleet):
     assert past == []
     reasons = db.query("SELECT DISTINCT rul_reason FROM battery_health WHERE rul_status <> 'forecast'")
     assert all(r["rul_reason"] for r in reasons)
+
+
+def test_a_battery_under_its_floor_gets_one_automatic_draft(stuck_fleet):
+    db, vehicles, plan = stuck_fleet
+    model = vehicles[0].model
+    before = db.one("SELECT warranty_soh_floor FROM battery_models WHERE model = :m", m=model)
+    try:
+        db.execute("UPDATE battery_models SET warranty_soh_floor = 99.9 WHERE model = :m", m=model)
+        health.refresh(db, config.get(), now=plan.now)
+        under = db.query("""SELECT h.device_id FROM battery_health h JOIN devices d USING (device_id)
+                            JOIN batteries b ON b.serial = d.battery_serial
+                            WHERE b.model = :m AND h.warranty_status = 'below_floor'""", m=model)
+        assert under, "no battery of the model fell under a 99.9 % floor"
+        made = report_jobs.draft_claims(db, plan.now)
+        assert made == len(under)
+        assert report_jobs.draft_claims(db, plan.now) == 0
+        pdf = db.scalar("SELECT pdf FROM claim_packs WHERE automatic LIMIT 1")
+        assert bytes(pdf).startswith(b"%PDF")
+    finally:
+        db.execute("UPDATE battery_models SET warranty_soh_floor = :f WHERE model = :m",
+                   f=before["warranty_soh_floor"], m=model)
+        db.execute("DELETE FROM claim_packs")
+        health.refresh(db, config.get(), now=plan.now)
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def test_the_daily_report_goes_to_each_recipient_in_its_own_scope(stuck_fleet):
+    from aiosmtpd.controller import Controller
+    db, vehicles, plan = stuck_fleet
+    assert health_reports.add_recipient(db, "ops@fleet.example", None)
+    assert health_reports.add_recipient(db, "lko@dealers.example", "LKO01")
+    assert not health_reports.add_recipient(db, "x@y.example", "NOPE")
+    inbox = _Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        settings = config.load({"DEMO_MODE": "1", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port)})
+        at = datetime.combine(plan.now.astimezone(IST).date() + timedelta(days=2), datetime.min.time(), IST)
+        assert report_jobs.daily_report(db, settings, at + timedelta(hours=7, minutes=59)) == 0   # not 08:00 yet
+        assert report_jobs.daily_report(db, settings, at + timedelta(hours=8, minutes=1)) == 2
+        assert report_jobs.daily_report(db, settings, at + timedelta(hours=9)) == 0   # once a day
+    finally:
+        smtp.stop()
+    by_rcpt = {tuple(m.rcpt_tos): email.message_from_bytes(m.content, policy=email.policy.default)
+               for m in inbox.messages}
+    assert set(by_rcpt) == {("ops@fleet.example",), ("lko@dealers.example",)}
+    for message in by_rcpt.values():
+        names = sorted(part.get_filename() for part in message.iter_attachments())
+        assert [n.rsplit(".", 1)[1] for n in names] == ["pdf", "xlsx"]
+    stored = {r["scope_label"]: r for r in db.query(
+        "SELECT scope_label, batteries, sent_to, dealer_id FROM health_reports")}
+    lko = sum(1 for v in vehicles if v.dealer_code == "LKO01")
+    assert stored["Whole fleet"]["batteries"] == STUCK_FLEET
+    assert stored["Lucknow E-Mobility"]["batteries"] == lko
+    assert stored["Lucknow E-Mobility"]["sent_to"] == ["lko@dealers.example"]
 
 
 # -- bad data: what can honestly be said -----------------------------------------------------------------
