@@ -20,6 +20,7 @@ MISUSE_NAMES = (("deep_discharge", "Deep discharge", theme.WARNING), ("over_temp
                 ("over_current", "Over-current", "#f472b6"), ("hot_charge", "Charging when hot", "#fb923c"))
 TEMP_BIN = 1.0          # °C per temperature bucket
 MIN_PER_BIN = 3         # batteries a temperature bucket needs before its median is drawn
+EACH_MAX = 300          # up to this many batteries, each is drawn as well as the aggregate
 BOX_MIN = 3             # batteries a dealer needs before its box is drawn
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0)
 
@@ -73,16 +74,17 @@ def soh_bands(rows: list[dict], highlight: list[dict], axis_title: str, highligh
         fig.add_trace(go.Scatter(x=dots["x"].astype(float), y=dots["soh"].astype(float), mode="markers",
                                  name="Each battery", marker=dict(color=theme.MUTED, size=6, opacity=0.7),
                                  text=dots["label"], hovertemplate="%{text}: %{y:.1f} %<extra></extra>"))
-    fig.add_trace(go.Scatter(x=frame["bucket"], y=frame["p90"], mode="lines", line=dict(width=0),
-                             hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=frame["bucket"], y=frame["p10"], mode="lines", line=dict(width=0),
-                             fill="tonexty", fillcolor="rgba(56,189,248,0.18)", name="Fleet 10–90 %",
-                             customdata=frame[["p90", "batteries"]].to_numpy(),
-                             hovertemplate="10 %: %{y:.1f} · 90 %: %{customdata[0]:.1f} "
-                                           "(%{customdata[1]:,d} batteries)<extra></extra>"))
-    fig.add_trace(go.Scatter(x=frame["bucket"], y=frame["p50"], mode="lines", name="Fleet median",
-                             line=dict(color=theme.ACCENT, width=2),
-                             hovertemplate="median %{y:.1f} %<extra></extra>"))
+    if not frame.empty:
+        fig.add_trace(go.Scatter(x=frame["bucket"], y=frame["p90"], mode="lines", line=dict(width=0),
+                                 hoverinfo="skip", showlegend=False))
+        fig.add_trace(go.Scatter(x=frame["bucket"], y=frame["p10"], mode="lines", line=dict(width=0),
+                                 fill="tonexty", fillcolor="rgba(56,189,248,0.18)", name="10–90 % of batteries",
+                                 customdata=frame[["p90", "batteries"]].to_numpy(),
+                                 hovertemplate="10 %: %{y:.1f} · 90 %: %{customdata[0]:.1f} "
+                                               "(%{customdata[1]:,d} batteries)<extra></extra>"))
+        fig.add_trace(go.Scatter(x=frame["bucket"], y=frame["p50"], mode="lines", name="Median",
+                                 line=dict(color=theme.ACCENT, width=2),
+                                 hovertemplate="median %{y:.1f} %<extra></extra>"))
     if highlight:
         h = pd.DataFrame(highlight).astype({"bucket": float, "p50": float})
         fig.add_trace(go.Scatter(x=h["bucket"], y=h["p50"], mode="lines+markers", name=highlight_label or "Highlight",
@@ -125,7 +127,7 @@ def dealer_boxes(frame: pd.DataFrame) -> go.Figure:
 def temperature_impact(frame: pd.DataFrame) -> go.Figure:
     """Median fade rate (with its 10-90 % spread) per operating-temperature bucket, and the share of
     batteries that report temperature at all."""
-    title = "Fade rate against operating temperature"
+    title = "Fade against temperature"
     total = 0 if frame is None else len(frame)
     if not total:
         return empty_figure(title, "No batteries in view")
@@ -139,21 +141,29 @@ def temperature_impact(frame: pd.DataFrame) -> go.Figure:
     stats = usable.groupby("bin")["fade_per_month"].agg(
         p10=lambda s: s.quantile(0.1), p50="median", p90=lambda s: s.quantile(0.9), n="count").reset_index()
     stats = stats[stats["n"] >= MIN_PER_BIN]
-    if stats.empty:
+    few = len(usable) <= EACH_MAX
+    if stats.empty and not few:
         return empty_figure(title, f"{note}; too few per temperature bucket yet")
-    x = stats["bin"] + TEMP_BIN / 2
-    fig = go.Figure(go.Scatter(
-        x=x, y=stats["p50"], mode="lines+markers", name="Median fade", line=dict(color=theme.WARNING, width=2),
-        error_y=dict(type="data", symmetric=False, array=stats["p90"] - stats["p50"],
-                     arrayminus=stats["p50"] - stats["p10"], color=theme.MUTED, thickness=1),
-        customdata=stats[["n", "p10", "p90"]].to_numpy(),
-        hovertemplate="%{x:.0f} °C: median %{y:.2f} points/month (10–90 %: %{customdata[1]:.2f}–"
-                      "%{customdata[2]:.2f}), %{customdata[0]:,d} batteries<extra></extra>"))
+    fig = go.Figure()
+    if few:   # a few batteries are shown one by one as well
+        fig.add_trace(go.Scatter(x=usable["mean_temperature"].astype(float), y=usable["fade_per_month"].astype(float),
+                                 mode="markers", name="Each battery", marker=dict(color=theme.MUTED, size=6, opacity=0.7),
+                                 hovertemplate="%{x:.1f} °C: %{y:.2f} points/month<extra></extra>"))
+    if not stats.empty:
+        fig.add_trace(go.Scatter(
+            x=stats["bin"] + TEMP_BIN / 2, y=stats["p50"], mode="lines+markers", name="Median fade",
+            line=dict(color=theme.WARNING, width=2),
+            error_y=dict(type="data", symmetric=False, array=stats["p90"] - stats["p50"],
+                         arrayminus=stats["p50"] - stats["p10"], color=theme.MUTED, thickness=1),
+            customdata=stats[["n", "p10", "p90"]].to_numpy(),
+            hovertemplate="%{x:.1f} °C: median %{y:.2f} points/month (10–90 %: %{customdata[1]:.2f}–"
+                          "%{customdata[2]:.2f}), %{customdata[0]:,d} batteries<extra></extra>"))
+    fig.update_layout(legend=LEGEND_BELOW)
     fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
                        showarrow=False, font=dict(color=theme.MUTED, size=13))
     fig.update_xaxes(title_text="Mean operating temperature °C")
     fig.update_yaxes(title_text="Fade, SOH points per month", rangemode="tozero")
-    return _layout(fig, title, False, margin=dict(t=72))
+    return _layout(fig, title, False, margin=dict(t=72, b=70))
 
 
 def misuse_bars(rows: list[dict]) -> go.Figure:
