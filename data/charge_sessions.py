@@ -85,9 +85,10 @@ def save(db: Database, device_id: str, battery_serial: str | None, closed: list[
         rows.append(dict({k: still_open.get(k) for k in FIELDS}, device_id=device_id,
                          battery_serial=battery_serial, is_open=True, soh_estimate=None))
     with db.transaction() as conn:
-        # The open session of the last call either closed (it is in ``closed``) or goes on (its row
-        # is updated below); a row left open from before must not block the one-open index.
-        conn.execute(text("""UPDATE telemetry.charge_sessions SET is_open = false
+        # The open session of the last call either closed and was kept (it is in ``closed``), goes
+        # on (it is ``still_open``), or closed as noise (too short to keep): its row goes in every
+        # case and the first two write it again, so noise never lingers as a closed session.
+        conn.execute(text("""DELETE FROM telemetry.charge_sessions
                              WHERE device_id = :device_id AND is_open"""), {"device_id": device_id})
         for row in rows:
             conn.execute(text(_UPSERT), {k: health_store.plain(v) for k, v in row.items()})
