@@ -32,6 +32,14 @@ KEY_PREFIXES = ("/api/",)
 ROLE_RANK = {"viewer": 0, "dealer": 1, "manager": 2, "engineer": 2, "admin": 3}
 
 
+def _address() -> str | None:
+    """The client's address as the server saw it (behind a proxy, the proxy's unless it is trusted)."""
+    try:
+        return (request.remote_addr or "")[:64] or None
+    except RuntimeError:  # outside a request (the CLI builds no SessionUser, but be safe)
+        return None
+
+
 class SessionUser(UserMixin):
     """The logged-in user as the web app sees it. Flask-Login keeps ``id`` in the signed cookie: it is
     the server-side session's token, not the user's id, so ending the session on the server ends it."""
@@ -47,7 +55,8 @@ class SessionUser(UserMixin):
     @property
     def scope(self) -> Scope:
         dealer = self.user.dealer_id if self.user.role == "dealer" else None
-        return Scope(role=self.user.role, user_id=self.user.id, dealer_id=dealer, actor=self.user.username)
+        return Scope(role=self.user.role, user_id=self.user.id, dealer_id=dealer, actor=self.user.username,
+                     address=_address())
 
 
 class KeyPrincipal(UserMixin):
@@ -68,7 +77,7 @@ class KeyPrincipal(UserMixin):
     def scope(self) -> Scope:
         dealer = self.key.dealer_id if self.key.role == "dealer" else None
         return Scope(role=self.key.role, user_id=None, dealer_id=dealer, api_key_id=self.key.id,
-                     actor=f"key:{self.key.name}")
+                     actor=f"key:{self.key.name}", address=_address())
 
 
 def _api_unauthorized(error: str):

@@ -2,18 +2,22 @@
 ``flask --app app apikeys create|list|revoke``: API keys for scripts and integrations.
 ``flask --app app dealers contacts CODE --webhook URL --emails a,b | list``: dealers' alert contacts.
 ``flask --app app rul refresh|train|models``: battery health ledger, forecasts and fade-model versions.
-``flask --app app reports recipients add|remove|list``, ``reports send``: the daily fleet health report."""
+``flask --app app reports recipients add|remove|list``, ``reports send``: the daily fleet health report.
+``flask --app app devices import FILE [--dry-run] | template``: device mappings in bulk."""
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import sys
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from data import apikeys, contacts, users
+import config
+from data import apikeys, contacts, device_import, users
 from data.db import Database
+from data.scope import Scope
 
 
 def _password(read_stdin: bool) -> str:
@@ -73,6 +77,7 @@ def register(server: Flask, db: Database) -> None:
     server.cli.add_command(group)
     server.cli.add_command(_apikeys_group(db))
     server.cli.add_command(_dealers_group(db))
+    server.cli.add_command(_devices_group(db))
     server.cli.add_command(_rul_group(db))
     server.cli.add_command(_reports_group(db))
 
@@ -111,6 +116,37 @@ def _apikeys_group(db: Database) -> AppGroup:
     def revoke(name):
         run(lambda: apikeys.revoke(db, name))
         click.echo(f"revoked {name}")
+
+    return group
+
+
+def _devices_group(db: Database) -> AppGroup:
+    group = AppGroup("devices", help="Device mappings (device, battery, vehicle, dealer, customer).")
+
+    @group.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Judge every row and write nothing.")
+    def import_devices(path, dry_run):
+        """Import mappings from a CSV or XLSX file: valid rows applied, each invalid row reported with
+        its line number (exit status 1 when any row was refused)."""
+        with open(path, "rb") as handle:
+            data = handle.read(config.get().import_max_bytes + 1)
+        scope = Scope(role="admin", actor=f"cli:{getpass.getuser()}")
+        try:
+            frame = device_import.read_file(path, data, config.get().import_max_bytes)
+            result = device_import.run(db, scope, frame, dry_run=dry_run)
+        except device_import.ImportFileError as exc:
+            raise click.ClickException(str(exc)) from None
+        for row in result.rows:
+            click.echo(f"line {row.line:<5} {row.device_id or '-':<24} {row.status:<9} {row.message}".rstrip())
+        click.echo(result.summary())
+        if result.counts()["error"]:
+            sys.exit(1)
+
+    @group.command("template")
+    def template():
+        """Print the import template (CSV) with one example row."""
+        click.echo(device_import.template_csv(), nl=False)
 
     return group
 

@@ -151,6 +151,7 @@ class Settings:
     frame_ancestors: str
     eol_soh: float
     health_report_time: tuple[int, int]
+    import_max_bytes: int
 
     @property
     def embedded_database(self) -> bool:
@@ -214,6 +215,7 @@ def load(env: dict | None = None) -> Settings:
         alert_escalation_minutes=_number(env, "ALERT_ESCALATION_MINUTES", 30, minimum=1),
         eol_soh=_number(env, "EOL_SOH", 80.0, kind=float, minimum=50, maximum=95),
         health_report_time=_clock(env, "HEALTH_REPORT_TIME", "08:00"),
+        import_max_bytes=_number(env, "IMPORT_MAX_BYTES", 5_000_000, minimum=1_000, maximum=200_000_000),
         alert_reminder_minutes=_number(env, "ALERT_REMINDER_MINUTES", 60, minimum=1),
         public_url=_http_url(env, "PUBLIC_URL"),
         session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", 720, minimum=5, maximum=60 * 24 * 30),

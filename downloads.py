@@ -1,4 +1,5 @@
-"""File downloads under ``/download``: claim evidence packs and fleet health reports.
+"""File downloads under ``/download``: claim evidence packs, fleet health reports, the device import
+template.
 
 The guard in auth.py has already turned anonymous requests away; every route here still takes the
 user's scope from the server and hands it to the data layer, so a battery or report outside the
@@ -15,7 +16,7 @@ from flask import Blueprint, Flask, Response, abort
 from flask_login import current_user
 
 from auth import current_scope
-from data import health_reports, report_inputs, warranty
+from data import device_import, health_reports, report_inputs, warranty
 from data.db import get_db
 from ingest import report_jobs
 from reports.evidence import evidence_pack_pdf
@@ -76,6 +77,12 @@ def create_blueprint() -> Blueprint:
         stamp = datetime.now(timezone.utc).astimezone(report_jobs.IST)
         return _file(pdf if kind == "pdf" else xlsx, PDF if kind == "pdf" else XLSX,
                      f"fleet-health-{stamp:%Y%m%d-%H%M}.{kind}")
+
+    @bp.route("/devices-template.csv")
+    def devices_template():
+        # No data in it, only the columns and an example row: every signed-in user may have it.
+        current_scope()
+        return _file(device_import.template_csv().encode("utf-8"), "text/csv", "device-import-template.csv")
 
     @bp.route("/report/<int:report_id>.<kind>")
     def past_report(report_id: int, kind: str):

@@ -163,7 +163,7 @@ def put_config():
     for alert_type, changes in body.items():
         before = next(r for r in alert_config.rules(db) if r["alert_type"] == alert_type)
         try:
-            after = alert_config.update(db, alert_type, changes, changed_by=scope.actor)
+            after = alert_config.update(db, alert_type, changes, changed_by=scope.actor, scope=scope)
         except alert_config.RuleError as exc:  # another admin changed the rule in between
             raise ApiError(409, "a rule changed while this request was applied; read the rules again",
                            errors={alert_type: exc.errors}, applied=changed) from None

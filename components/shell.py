@@ -18,7 +18,8 @@ def create_nav(links: list[tuple[str, str]]) -> html.Nav:
 def create_user_badge(display_name: str, role: str, dealer: str | None) -> html.Div:
     scope = f" · {dealer}" if dealer else ""
     return html.Div(className="user-badge", children=[
-        html.Span(display_name, className="user-name"),
+        dcc.Link(display_name, href="/profile", className="user-name", id="profile-link",
+                 title="Change your password"),
         html.Span(f"{role}{scope}", className="user-role"),
         html.A("Sign out", href="/logout", className="logout-link", id="logout-link"),
     ])

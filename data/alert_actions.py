@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from data import alert_views
+from data import alert_views, audit
 from data.db import Database, text
 from data.scope import Scope
 
@@ -89,6 +89,7 @@ def _event(conn, alert_id: int, event: str, scope: Scope, comment: str | None, d
            VALUES (:id, :event, :user, :key, :actor, :comment, :details)"""),
         {"id": alert_id, "event": event, "user": scope.user_id, "key": scope.api_key_id, "actor": scope.actor,
          "comment": comment, "details": json.dumps(details or {})})
+    audit.record(conn, scope, f"alert.{event}", "alert", str(alert_id), None, details or None, note=comment)
 
 
 def acknowledge(db: Database, scope: Scope, alert_id, comment=None) -> ActionResult:

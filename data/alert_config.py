@@ -10,7 +10,9 @@ import json
 import math
 from dataclasses import dataclass
 
+from data import audit
 from data.db import Database, text
+from data.scope import Scope
 
 SEVERITIES = ("critical", "warning", "info")
 FIELDS = ("enabled", "threshold", "severity", "duration_minutes", "clear_threshold", "notify")
@@ -129,8 +131,9 @@ def validate(alert_type: str, current: dict, changes: dict) -> dict:
     return new
 
 
-def update(db: Database, alert_type: str, changes: dict, changed_by: str) -> dict:
-    """Apply ``changes`` to one rule and keep the change; returns the new rule. RuleError: nothing changed."""
+def update(db: Database, alert_type: str, changes: dict, changed_by: str, scope: Scope | None = None) -> dict:
+    """Apply ``changes`` to one rule and keep the change (in the audit log too, given the ``scope``
+    that made it); returns the new rule. RuleError: nothing changed."""
     current = db.one("SELECT * FROM alert_rules WHERE alert_type = :t", t=alert_type) if alert_type in LIMITS else None
     if current is None:
         raise RuleError({"alert_type": "unknown alert type"})
@@ -148,6 +151,8 @@ def update(db: Database, alert_type: str, changes: dict, changed_by: str) -> dic
             """INSERT INTO alert_rule_changes (alert_type, changed_by, before, after)
                VALUES (:t, :by, :before, :after)"""),
             {"t": alert_type, "by": changed_by, "before": json.dumps(before), "after": json.dumps(new)})
+        if scope is not None:
+            audit.record(conn, scope, "threshold.update", "threshold", alert_type, *audit.changed(before, new))
     return db.one("SELECT * FROM alert_rules WHERE alert_type = :t", t=alert_type)
 
 

@@ -15,6 +15,7 @@ class Scope:
     dealer_id: int | None = None  # None: the whole fleet
     api_key_id: int | None = None  # set when the request came with an API key instead of a session
     actor: str | None = None  # who acts, for audit lines: a username or "key:<name>"
+    address: str | None = None  # where the request came from, for audit lines
 
     @property
     def whole_fleet(self) -> bool:

@@ -16,8 +16,12 @@ from data.users import _SELECT, User
 TOUCH_AFTER_SECONDS = 60
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the database keeps of a session token."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_hash = token_hash
 
 
 def start(db: Database, user_id: int, remote_addr: str | None, user_agent: str | None) -> str:

@@ -26,10 +26,11 @@ class User:
     is_demo: bool
     password_hash: str
     last_login_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 _SELECT = """SELECT u.id, u.username, u.display_name, u.role, u.dealer_id, d.name AS dealer_name,
-                    u.is_active, u.is_demo, u.password_hash, u.last_login_at
+                    u.is_active, u.is_demo, u.password_hash, u.last_login_at, u.updated_at
              FROM users u LEFT JOIN dealers d ON d.id = u.dealer_id"""
 
 
@@ -78,13 +79,14 @@ def set_password(db: Database, username: str, password: str) -> None:
     """New password; every session of the user ends with the old one."""
     if why := passwords.weakness(password):
         raise UserError(why)
-    _update_and_end_sessions(db, "UPDATE users SET password_hash = :h, is_demo = false WHERE username = :u RETURNING id",
+    _update_and_end_sessions(db, """UPDATE users SET password_hash = :h, is_demo = false, updated_at = now()
+                                WHERE username = :u RETURNING id""",
                              username, h=passwords.hash_password(password))
 
 
 def set_active(db: Database, username: str, active: bool) -> None:
     """Enable or disable; disabling ends every session of the user at once."""
-    _update_and_end_sessions(db, "UPDATE users SET is_active = :a WHERE username = :u RETURNING id", username,
+    _update_and_end_sessions(db, "UPDATE users SET is_active = :a, updated_at = now() WHERE username = :u RETURNING id", username,
                              a=active, end=not active)
 
 

@@ -9,6 +9,7 @@ from datetime import date
 
 import pandas as pd
 
+from data import audit
 from data.db import Database, text
 from data.scope import Scope
 
@@ -85,6 +86,8 @@ def update(db: Database, scope: Scope, new: Terms) -> bool:
                VALUES (:model, :actor, CAST(:before AS jsonb), CAST(:after AS jsonb))"""),
             {"model": new.model, "actor": scope.actor or "unknown", "before": json.dumps(dict(before)),
              "after": json.dumps(after)})
+        audit.record(conn, scope, "warranty.update", "warranty", new.model,
+                     *audit.changed({k: float(v) for k, v in before.items()}, after))
     return True
 
 

@@ -86,7 +86,7 @@ def _register(alert_type: str) -> None:
         db = get_db()
         before = next((r for r in alert_config.rules(db) if r["alert_type"] == alert_type), None)
         try:
-            after = alert_config.update(db, alert_type, _changes(fields, values), changed_by=scope.actor)
+            after = alert_config.update(db, alert_type, _changes(fields, values), changed_by=scope.actor, scope=scope)
         except RuleError as exc:
             errors = [exc.errors.get(f, "") for f in fields]
             general = "; ".join(v for k, v in exc.errors.items() if k not in fields)

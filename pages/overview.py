@@ -21,7 +21,7 @@ from components.kpi import create_fleet_kpis
 from data import fleet
 from data.db import get_db
 from ingest.readings import IST
-from pages._fleet_views import fleet_figures, map_pins
+from pages._fleet_views import data_as_of, fleet_figures, map_pins
 
 dash.register_page(__name__, path="/", name="Overview", title="Fleet overview", nav_order=0)
 
@@ -37,7 +37,9 @@ def layout(**_query):
     options = fleet.filter_options(get_db(), scope)
     return html.Div(className="overview", children=[
         html.Div(className="page-head", children=[
-            html.H1("Fleet overview", className="page-title"),
+            html.Div(className="page-title-block", children=[
+                html.H1("Fleet overview", className="page-title"),
+                html.Div(id="overview-asof", className="overview-asof")]),
             create_filter_bar("overview", options, show_dealer=scope.whole_fleet),
         ]),
         dcc.Interval(id="overview-refresh", interval=REFRESH_MS),
@@ -55,8 +57,16 @@ def _filter(dealer, city, status) -> fleet.FleetFilter:
 def update_kpis(_n, dealer, city, status):
     k = fleet.kpis(get_db(), current_scope(), _filter(dealer, city, status))
     if not k["batteries"]:
-        return create_empty_state("No batteries match", "Clear the filters, or register devices on the devices page.")
+        return create_empty_state("No batteries match", html.Span([
+            "Clear the filters, or register devices on the ", dcc.Link("devices page", href="/devices"), "."]))
     return create_fleet_kpis(k)
+
+
+@callback(Output("overview-asof", "children"), Output("overview-asof", "className"),
+          Input("overview-refresh", "n_intervals"))
+def update_asof(_n):
+    text, late = data_as_of(get_db(), current_scope())
+    return text, "overview-asof late" if late else "overview-asof"
 
 
 @callback(Output("overview-pins", "data"), Output("overview-map-note", "children"),

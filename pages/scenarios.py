@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, no_update
 
 import config
 import inputs
 from auth import current_scope
+from components.empty import create_not_found
 from components.export import table_file
 from components.scenarios import WINDOWS, alerts_frame, batches, create_alerts, create_escalations, \
     create_expectations, create_notifications, create_scenario_form, create_scenario_page, create_summary, \
@@ -41,18 +42,10 @@ def allowed(scope: Scope) -> bool:
     return scope.role == "admin" and config.get().demo_mode
 
 
-def not_found() -> html.Div:
-    return html.Div(className="not-found", children=[
-        html.H1("Not found", className="page-title"),
-        html.P("There is nothing at this address, or it is not yours to see."),
-        dcc.Link("Back to the fleet overview", href="/"),
-    ])
-
-
 def layout(**_query):
     scope = current_scope()
     if not allowed(scope):
-        return not_found()
+        return create_not_found()
     db = get_db()
     rules = {r["alert_type"]: r for r in alert_config.rules(db)}
     form = create_scenario_form(PANEL_SCENARIOS, scenario_views.batteries(db, scope), FLOOD_SIZE, MAX_CHOSEN)

@@ -5,7 +5,7 @@ the 30 s refreshes. "Data as of" turns red when ingest falls behind.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dash
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
@@ -20,14 +20,13 @@ from components.empty import create_empty_state
 from data import fleet
 from data.db import get_db
 from ingest.readings import IST
-from pages._fleet_views import fleet_figures, map_pins
+from pages._fleet_views import data_as_of, fleet_figures, map_pins
 
 dash.register_page(__name__, path="/wall", name="Wall", title="Fleet wall", nav_order=9)
 
 REFRESH_MS = 30_000
 register_pin_conversion("wall")
 GRAPH_CONFIG = {"displaylogo": False, "staticPlot": True, "responsive": True}
-MIN_LATE = timedelta(minutes=10)
 
 
 def layout(**_query):
@@ -56,10 +55,6 @@ clientside_callback(ClientsideFunction("live", "toggleSound"), Output("live-soun
                     Input("wall-sound", "n_clicks"), prevent_initial_call=True)
 
 
-def late_after() -> timedelta:
-    return max(MIN_LATE, timedelta(seconds=3 * config.get().ingest_interval_seconds))
-
-
 @callback(Output("wall-kpis", "children"), Output("wall-alerts", "children"), Output("wall-asof", "children"),
           Output("wall-asof", "className"), Input("wall-refresh", "n_intervals"))
 def update_wall(_n):
@@ -67,12 +62,7 @@ def update_wall(_n):
     k = fleet.kpis(db, scope)
     cards = create_fleet_kpis(k) if k["batteries"] else create_empty_state("No batteries registered yet")
     alerts = create_alert_feed(fleet.alert_feed(db, scope, limit=12), datetime.now(IST))
-    asof = fleet.data_as_of(db, scope)
-    newest = asof["newest_reading"]
-    if newest is None:
-        return cards, alerts, "No data received yet", "wall-asof late"
-    late = asof["now"] - newest > late_after()
-    text = f"Data as of {newest.astimezone(IST):%d %b %H:%M} IST" + (" — ingest is late" if late else "")
+    text, late = data_as_of(db, scope)
     return cards, alerts, text, "wall-asof late" if late else "wall-asof"
 
 

@@ -56,11 +56,13 @@ def _cases(ids) -> dict[str, list[dict]]:
                for d in devices for r in (ranges if d in (own["device_id"], other["device_id"]) else ["24h"])]
     pages = ["/", "/wall", f"/battery/{own['device_id']}", f"/battery/{other['device_id']}", "/battery/",
              f"/battery/{own['vehicle_number']}", f"/battery/{other['vehicle_number']}",
-             "/battery/%00%ff", "/nope", "/scenarios", "/alerts", "/health", "/warranty"]
+             "/battery/%00%ff", "/nope", "/scenarios", "/alerts", "/health", "/warranty", "/users", "/profile",
+             "/audit", "/devices"]
     return {
         "overview-kpis.children": [dict(f, **{"overview-refresh.n_intervals": 1}) for f in filters],
         "..overview-pins.data...overview-map-note.children..": filters,
         "overview-alerts.children": filters,
+        "..overview-asof.children...overview-asof.className..": [{}],
         "..overview-soc.figure...overview-cycles.figure...overview-distance.figure..": filters,
         "..wall-kpis.children...wall-alerts.children...wall-asof.children...wall-asof.className..": [{}],
         "..wall-pins.data...wall-map-note.children..": [{}],
@@ -88,6 +90,8 @@ def _cases(ids) -> dict[str, list[dict]]:
         **_alert_page_cases(ids),
         **_health_cases(own, other),
         **_warranty_cases(own, other),
+        **_admin_cases(other),
+        **_device_cases(own, other),
         ".._pages_content.children..._pages_store.data..": [
             {"_pages_location.pathname": p, "_pages_location.search": ""} for p in pages],
     }
@@ -134,6 +138,99 @@ def _warranty_cases(own: dict, other: dict) -> dict[str, list[dict]]:
              "terms-warranty_cycles.value": c, "terms-warranty_soh_floor.value": f}
             for m, c, f in (("abc", 2000, 80), (0, 2000, 80), (36, -1, 120), (None, None, None))]
         + [{"terms-save.n_clicks": 1, "terms-model.value": None}],
+    }
+
+
+def _keys(*outputs: str) -> str:
+    return outputs[0] if len(outputs) == 1 else ".." + "...".join(outputs) + ".."
+
+
+USER_CREATE_KEY = _keys("new-user-message.children",
+                        *[f"new-user-{f}-error.children" for f in ("username", "name", "role", "dealer", "password")],
+                        "new-user-password.value", "new-user-username.value", "new-user-name.value",
+                        "new-user-role.value", "new-user-dealer.value", "users-saved.data")
+USER_CHANGE_KEY = _keys("edit-user-name.value", "edit-user-role.value", "edit-user-dealer.value", "edit-user-opened.data",
+                        "edit-user-message.children",
+                        *[f"edit-user-{f}-error.children" for f in ("name", "role", "dealer", "password", "confirm")],
+                        "edit-user-password.value", "edit-user-confirm.value", "users-saved.data")
+PROFILE_KEY = _keys("profile-message.children", *[f"profile-{f}-error.children" for f in ("current", "new", "repeat")],
+                    *[f"profile-{f}.value" for f in ("current", "new", "repeat")])
+
+
+def _admin_cases(other: dict) -> dict[str, list[dict]]:
+    """Users, password and audit pages. Nothing here may stick: creations are invalid, edits stale,
+    the current password wrong."""
+    stale = {"id": 1, "seen": "2000-01-01T00:00:00+00:00"}
+    exports = [{f"{{prefix}}-export-{k}.n_clicks": 1} for k in ("csv", "xlsx")]
+    return {
+        "..users-table.children...edit-user-pick.options..": [{}],
+        "users-download.data": [{k.format(prefix="users"): v for k, v in e.items()} for e in exports],
+        USER_CREATE_KEY: [
+            {"new-user-create.n_clicks": 1, "new-user-username.value": u, "new-user-role.value": r,
+             "new-user-dealer.value": d, "new-user-password.value": p}
+            for u, r, d, p in (("walker", "dealer", None, None), ("walker", "admin", "DEL01", None),
+                               ("walker", "manager", None, "short"), ("' OR 1=1 --", "admin", None, None),
+                               (other["device_id"], 5, ["x"], 7), (None, None, None, None))],
+        USER_CHANGE_KEY: [{"edit-user-pick.value": v} for v in (1, 2, 999999, "1 OR 1=1", None, ["x"])]
+        + [{"edit-user-save.n_clicks": 1, "edit-user-opened.data": o, "edit-user-role.value": "admin"}
+           for o in (stale, None, {"id": "x"}, "junk")]
+        + [{f"edit-user-{a}.n_clicks": 1, "edit-user-opened.data": stale, "edit-user-confirm.value": "admin"}
+           for a in ("disable", "enable", "reset", "delete")],
+        PROFILE_KEY: [{"profile-save.n_clicks": 1, "profile-current.value": c, "profile-new.value": n,
+                       "profile-repeat.value": r}
+                      for c, n, r in (("wrong", "new-password-1", "new-password-1"), (None, None, None),
+                                      (5, ["x"], {"a": 1}))],
+        "audit-table.children": [{}, {"audit-kind.value": "user"}, {"audit-actor.value": "%"},
+                                 {"audit-target.value": other["device_id"]}, {"audit-kind.value": "' OR 1=1"},
+                                 {"audit-dates.start_date": "2026-99-01", "audit-dates.end_date": 5}],
+        "audit-download.data": [{k.format(prefix="audit"): v for k, v in e.items()} for e in exports],
+    }
+
+
+MAPPING = ("battery_serial", "vehicle_number", "dealer_code", "customer_name", "customer_phone", "city")
+DEVICE_SHOW_KEY = _keys("device-head.children", "device-body.className", *[f"device-{f}.value" for f in MAPPING],
+                        "device-actions.children", "device-history.children", "device-opened.data")
+DEVICE_CHANGE_KEY = _keys("device-message.children", *[f"device-{f}-error.children" for f in MAPPING],
+                          "devices-saved.data")
+DEVICE_IMPORT_KEY = _keys("devices-import-preview.children", "devices-import-apply.disabled", "devices-imported.data")
+
+
+def _csv_upload(text: str) -> str:
+    import base64
+    return "data:text/csv;base64," + base64.b64encode(text.encode()).decode()
+
+
+def _device_cases(own: dict, other: dict) -> dict[str, list[dict]]:
+    """The devices page. Changes are stale or invalid, imports dry runs or all-refused, so nothing sticks."""
+    filters = [{}, {"devices-dealer.value": "DEL01"}, {"devices-text.value": other["device_id"]},
+               {"devices-text.value": other["vehicle_number"]}, {"devices-text.value": "%"},
+               {"devices-active.value": "inactive"}, {"devices-dealer.value": ["x"], "devices-active.value": 5}]
+    grid = [dict(f, **{"devices-grid.getRowsRequest": r}) for f in filters[:3]
+            for r in ({"startRow": 0, "endRow": 100}, {"startRow": 0, "endRow": 100,
+                                                       "sortModel": [{"colId": "vehicle_number", "sort": "desc"}]},
+                      {"startRow": "x", "sortModel": [{"colId": "1; DROP TABLE devices", "sort": "asc"}]})]
+    stale = {"device_id": other["device_id"], "seen": "2000-01-01T00:00:00+00:00"}
+    header = "device_id,battery_serial,vehicle_number,dealer_code\n"
+    moves_other = _csv_upload(header + f"{other['device_id']},{other['battery_serial']},{other['vehicle_number']},LKO01\n")
+    all_bad = _csv_upload(header + f"{other['device_id']},{other['battery_serial']},NOT A NUMBER,NOPE\n")
+    return {
+        "devices-count.children": filters,
+        "devices-grid.getRowsResponse": grid,
+        "devices-download.data": [dict(f, **{f"devices-export-{k}.n_clicks": 1}) for f in filters[:3]
+                                  for k in ("csv", "xlsx")],
+        DEVICE_SHOW_KEY: [{"devices-grid.cellClicked": {"rowId": d, "colId": "device_id"}}
+                          for d in (own["device_id"], other["device_id"], "NOPE", None, 5)]
+        + [{"devices-saved.data": 1, "device-opened.data": o}
+           for o in (stale, {"device_id": own["device_id"]}, "junk", None)],
+        DEVICE_CHANGE_KEY: [{f"device-{b}.n_clicks": 1, "device-opened.data": o, "device-dealer_code.value": "LKO01",
+                             "device-battery_serial.value": other["battery_serial"],
+                             "device-vehicle_number.value": other["vehicle_number"]}
+                            for b in ("save", "toggle") for o in (stale, None, {"device_id": 5})]
+        + [{"device-save.n_clicks": 0, "device-opened.data": stale}],
+        DEVICE_IMPORT_KEY: [{"devices-upload.contents": c, "devices-upload.filename": n}
+                            for c, n in ((moves_other, "x.csv"), (all_bad, "x.csv"), ("data:x;base64,@@@", "x.csv"),
+                                         (None, None), (moves_other, "x.exe"))]
+        + [{"devices-import-apply.n_clicks": 1, "devices-upload.contents": all_bad, "devices-upload.filename": "x.csv"}],
     }
 
 
@@ -383,6 +480,7 @@ def _download_cases(ids, files) -> dict[str, list[tuple[str, str]]]:
         "/download/report/<int:report_id>.<kind>": [(f"/download/report/{files['fleet_report']}.pdf", "fleet"),
                                                     (f"/download/report/{files['lko_report']}.xlsx", "LKO01"),
                                                     (f"/download/report/{files['lko_report']}.zip", "none")],
+        "/download/devices-template.csv": [("/download/devices-template.csv", "mine")],
     }
 
 
@@ -415,6 +513,8 @@ def test_downloads_keep_the_role_in_scope(dash_app, app_db, fleet_ids, stored_fi
             body = response.get_data()
             if url.endswith(".pdf"):
                 assert body.startswith(b"%PDF") and response.mimetype == "application/pdf"
+            elif url.endswith(".csv"):
+                assert body.startswith(b"device_id,battery_serial,vehicle_number,dealer_code")
             else:
                 book = load_workbook(io.BytesIO(body))
                 cells = " ".join(str(c) for ws in book for row in ws.iter_rows(values_only=True) for c in row)
@@ -425,3 +525,40 @@ def test_downloads_keep_the_role_in_scope(dash_app, app_db, fleet_ids, stored_fi
                            if whose != "none" and (mine is None or whose == mine))
     assert made == (0 if role == "viewer" else evidence_allowed)   # the wall display keeps no packs
 
+
+
+# -- users: admins only ------------------------------------------------------------------------------
+def _new_user(username: str) -> dict:
+    return {"new-user-create.n_clicks": 1, "new-user-username.value": username, "new-user-name.value": "Walk",
+            "new-user-role.value": "admin", "new-user-dealer.value": None, "new-user-password.value": "a-long-password"}
+
+
+def test_only_an_admin_manages_users_and_the_page_is_not_found_for_others(dash_app, app_db):
+    count = "SELECT count(*) FROM users"
+    before = app_db.scalar(count)
+    target = app_db.one("SELECT id, updated_at FROM users WHERE username = 'viewer'")
+    opened = {"id": target["id"], "seen": target["updated_at"].isoformat()}
+    for role in ("manager", "engineer", "viewer", "dealer1"):
+        client = dash_app.server.test_client()
+        login(client, role)
+        body = client.post("/_dash-update-component", json=_payload(dash_app, USER_CREATE_KEY, _new_user("intruder")))
+        assert "Only an admin may manage users" in body.get_data(as_text=True), role
+        body = client.post("/_dash-update-component", json=_payload(dash_app, USER_CHANGE_KEY, {
+            "edit-user-disable.n_clicks": 1, "edit-user-opened.data": opened}))
+        assert "Only an admin may manage users" in body.get_data(as_text=True), role
+        page = client.post("/_dash-update-component", json=_payload(
+            dash_app, ".._pages_content.children..._pages_store.data..",
+            {"_pages_location.pathname": "/users", "_pages_location.search": ""})).get_data(as_text=True)
+        assert "Not found" in page and "new-user-create" not in page, role
+    assert app_db.scalar(count) == before
+    assert app_db.scalar("SELECT is_active FROM users WHERE username = 'viewer'")
+
+    admin = dash_app.server.test_client()
+    login(admin, "admin")
+    body = admin.post("/_dash-update-component", json=_payload(dash_app, USER_CREATE_KEY, _new_user("walk.admin")))
+    try:
+        assert "Created walk.admin" in body.get_data(as_text=True)
+        line = app_db.one("SELECT actor, remote_addr, action FROM audit_log WHERE target = 'walk.admin'")
+        assert line == {"actor": "admin", "remote_addr": "127.0.0.1", "action": "user.create"}
+    finally:
+        app_db.execute("DELETE FROM users WHERE username = 'walk.admin'")

@@ -73,6 +73,26 @@ def open_page(session: Session, role: str, page: str, size: tuple[int, int]):
     return duo
 
 
+def open_path(session: Session, role: str, path: str, ready: str, size: tuple[int, int] = DESKTOP,
+              timeout: float = 20):
+    """Signed in as ``role``, at ``size``, at ``path``, once ``ready`` is drawn and nothing is in flight."""
+    duo = session.sign_in(role)
+    set_viewport(duo, *size)
+    duo.driver.get(duo.server.url + path)
+    duo.wait_for_element(ready, timeout=timeout)
+    settle(duo)
+    return duo
+
+
+def replace_text(duo, selector: str, text: str):
+    """Replace what a Dash input holds: select all and type (Selenium's clear() leaves React's value)."""
+    from selenium.webdriver.common.keys import Keys
+    box = duo.find_element(selector)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text)
+
+
 def settle(duo, timeout: float = 10):
     """No Dash update in flight (a periodic refresh may be redrawing the charts), then two painted frames."""
     deadline = time.time() + timeout
