@@ -11,6 +11,7 @@ from components.alerts_page import GRID_THEME
 from components.audit_page import changed_values
 from components.empty import create_empty_state
 from components.export import create_export_buttons
+from components.formats import duration, ist, share
 from components.health_page import create_data_table
 from ingest.readings import IST
 
@@ -95,23 +96,8 @@ def create_devices_layout(dealers: list[dict], show_dealer: bool, editor: bool) 
 
 
 # -- values as shown ---------------------------------------------------------------------------------
-def _ist(t, fmt: str = "%d %b %Y %H:%M") -> str:
-    return pd.Timestamp(t).tz_convert(IST).strftime(fmt) if t is not None and not pd.isna(t) else "—"
-
-
-def _share(v) -> str:
-    return "—" if v is None or pd.isna(v) else f"{float(v) * 100:.0f} %"
-
-
 def gap_words(seconds) -> str:
-    if seconds is None or pd.isna(seconds):
-        return "no data in 24 h"
-    seconds = float(seconds)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    return duration(seconds, none="no data in 24 h")
 
 
 def grid_rows(rows: list[dict]) -> list[dict]:
@@ -119,9 +105,9 @@ def grid_rows(rows: list[dict]) -> list[dict]:
         "device_id": r["device_id"], "battery_serial": r["battery_serial"] or "—", "model": r["model"] or "—",
         "vehicle_number": r["vehicle_number"] or "—", "dealer": r["dealer"] or "—",
         "customer_name": r["customer_name"] or "—", "city": r["city"] or "—",
-        "activated_at": _ist(r["activated_at"], "%d %b %Y"), "is_active": "yes" if r["is_active"] else "no",
-        "last_seen": _ist(r["last_seen"]), "complete_24h": _share(r.get("complete_24h")),
-        "complete_7d": _share(r.get("complete_7d")), "longest_gap": gap_words(r.get("longest_gap_s")),
+        "activated_at": ist(r["activated_at"], "%d %b %Y"), "is_active": "yes" if r["is_active"] else "no",
+        "last_seen": ist(r["last_seen"]), "complete_24h": share(r.get("complete_24h")),
+        "complete_7d": share(r.get("complete_7d")), "longest_gap": gap_words(r.get("longest_gap_s")),
     } for r in rows]
 
 
@@ -187,7 +173,7 @@ def create_device_actions(row: dict) -> list:
 def create_history_table(rows: list[dict]) -> html.Div:
     if not rows:
         return html.P("No change since the device was registered.", className="panel-hint")
-    body = [[_ist(r["at"]), r["actor"], r["action"].replace("device.", ""), changed_values(r["before"]), changed_values(r["after"])]
+    body = [[ist(r["at"]), r["actor"], r["action"].replace("device.", ""), changed_values(r["before"]), changed_values(r["after"])]
             for r in rows]
     return create_data_table("device-history-table", ["When (IST)", "Who", "What", "Before", "After"], body, len(rows))
 

@@ -19,7 +19,7 @@ DAILY_COLUMNS = (
     "device_id", "day", "battery_serial", "readings", "bms_soh", "bms_status", "est_soh", "est_low", "est_high",
     "est_sessions", "soh", "soh_source", "charge_cycles", "age_days", "temp_readings", "mean_temperature",
     "deep_discharge_min", "over_temp_min", "over_current_min", "hot_charge_min", "worst_temperature",
-    "worst_current", "lowest_soc", "soc_check", "soc_diff")
+    "worst_current", "lowest_soc", "soc_check", "soc_diff", "unsigned_current")
 
 CURRENT_COLUMNS = (
     "device_id", "battery_serial", "as_of", "soh", "soh_source", "soh_low", "soh_high", "bms_status",

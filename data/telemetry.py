@@ -207,11 +207,15 @@ def active_devices(db: Database) -> list[dict]:
 
 
 def record_run(db: Database, figures: dict) -> None:
+    """One ingest cycle's figures; the vendor call counts are optional (a client that keeps none)."""
+    vendor = {k: figures.get(k) for k in ("vendor_calls", "vendor_retries", "vendor_throttled", "vendor_reauths")}
     db.execute(
         """INSERT INTO ingest_runs (started_at, finished_at, devices_polled, rows_stored, rows_rejected,
-                                    alerts_opened, alerts_resolved, max_lag_seconds, errors, note)
+                                    alerts_opened, alerts_resolved, max_lag_seconds, errors, note, vendor_calls,
+                                    vendor_retries, vendor_throttled, vendor_reauths)
            VALUES (:started_at, now(), :devices_polled, :rows_stored, :rows_rejected, :alerts_opened,
-                   :alerts_resolved, :max_lag_seconds, :errors, :note)""", **figures)
+                   :alerts_resolved, :max_lag_seconds, :errors, :note, :vendor_calls, :vendor_retries,
+                   :vendor_throttled, :vendor_reauths)""", **{**figures, **vendor})
 
 
 def sensor_health(db: Database, device_ids: list[str] | None = None, days: int = 7) -> list[dict]:

@@ -90,6 +90,22 @@ def _misuse(day: pd.DataFrame, limits: dict) -> dict:
         }
 
 
+UNSIGNED_MIN_READINGS = 10
+UNSIGNED_MIN_FALL = 10.0   # SOC points lost in a day: the pack surely discharged
+
+
+def current_looks_unsigned(day: pd.DataFrame) -> bool | None:
+    """A day on which the pack discharged (SOC fell by 10+ points) with no negative current at all:
+    the BMS reports a magnitude. None when the day cannot tell (no current, or no discharge)."""
+    current = day["current"].dropna()
+    if len(current) < UNSIGNED_MIN_READINGS:
+        return None
+    if (current < -0.5).any():
+        return False
+    fall = -day["soc"].dropna().diff().clip(upper=0).sum()
+    return True if fall >= UNSIGNED_MIN_FALL else None
+
+
 def _none_if_nan(value):
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
@@ -115,6 +131,7 @@ def day_row(battery: dict, day: date, readings: pd.DataFrame, session_sohs: list
         "deep_discharge_min": 0.0, "over_temp_min": 0.0, "over_current_min": 0.0, "hot_charge_min": 0.0,
         "worst_temperature": None, "worst_current": None, "lowest_soc": None, "soc_check": None, "soc_diff": None,
     }
+    row["unsigned_current"] = current_looks_unsigned(readings) if len(readings) else None
     if len(readings):
         row.update(_misuse(readings, limits))
         capacity = battery["rated_ah"] * (shown or 100.0) / 100.0

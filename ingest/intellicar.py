@@ -80,6 +80,10 @@ class CallStats:
         with self._lock:  # the worker's threads share one client
             setattr(self, name, getattr(self, name) + 1)
 
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {"calls": self.calls, "retries": self.retries, "reauths": self.reauths, "throttled": self.throttled}
+
 
 class IntellicarClient:
     def __init__(self, base_url: str, username: str, password: str, *, calls_per_second: float = 3.0,

@@ -151,6 +151,7 @@ class Worker:
         now = now or datetime.now(timezone.utc)
         self._database_lost.clear()
         figures = CycleFigures(started_at=now)
+        calls_before = self._vendor_calls()
         evaluation = self.engine.begin(now)
         devices = self._devices()
         cursors = {s: telemetry.cursors(self.db, s) for s in (*STREAMS, "daily")}
@@ -185,9 +186,15 @@ class Worker:
             "rows_stored": figures.rows_stored, "rows_rejected": figures.rows_rejected,
             "alerts_opened": figures.alerts_opened, "alerts_resolved": figures.alerts_resolved,
             "max_lag_seconds": figures.max_lag_seconds, "errors": figures.errors,
-            "note": "backfill" if since else None})
+            "note": "backfill" if since else None,
+            **{f"vendor_{k}": v - calls_before.get(k, 0) for k, v in self._vendor_calls().items()}})
         log.info("%s", figures.line())
         return figures
+
+    def _vendor_calls(self) -> dict[str, int]:
+        """The client's running counts (calls, retries, 429s, re-logins); a cycle records its own share."""
+        stats = getattr(self.client, "stats", None)
+        return stats.snapshot() if stats is not None else {}
 
     def _backoff(self, exc: DatabaseUnavailable, failures: int) -> None:
         """One line for the operator, then a short wait (never longer than a cycle)."""

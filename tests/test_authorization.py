@@ -57,7 +57,8 @@ def _cases(ids) -> dict[str, list[dict]]:
     pages = ["/", "/wall", f"/battery/{own['device_id']}", f"/battery/{other['device_id']}", "/battery/",
              f"/battery/{own['vehicle_number']}", f"/battery/{other['vehicle_number']}",
              "/battery/%00%ff", "/nope", "/scenarios", "/alerts", "/health", "/warranty", "/users", "/profile",
-             "/audit", "/devices"]
+             "/audit", "/devices", "/system", f"/data-health?device={own['device_id']}",
+             f"/data-health?device={other['device_id']}", "/data-health?device=%00"]
     return {
         "overview-kpis.children": [dict(f, **{"overview-refresh.n_intervals": 1}) for f in filters],
         "..overview-pins.data...overview-map-note.children..": filters,
@@ -92,8 +93,14 @@ def _cases(ids) -> dict[str, list[dict]]:
         **_warranty_cases(own, other),
         **_admin_cases(other),
         **_device_cases(own, other),
+        "..data-health-totals.children...data-health-devices.children...data-health-reasons-box.children..": [
+            {}, {"data-health-dealer.value": "DEL01"}, {"data-health-problem.value": "stuck_soh"},
+            {"data-health-dealer.value": ["x"], "data-health-problem.value": "1 OR 1=1"}],
+        "data-health-download.data": [{"data-health-dealer.value": d, f"data-health-export-{k}.n_clicks": 1}
+                                      for d in (None, "DEL01") for k in ("csv", "xlsx")],
         ".._pages_content.children..._pages_store.data..": [
-            {"_pages_location.pathname": p, "_pages_location.search": ""} for p in pages],
+            {"_pages_location.pathname": p.split("?")[0], "_pages_location.search": "?" + p.split("?")[1] if "?" in p
+             else ""} for p in pages],
     }
 
 
@@ -184,6 +191,8 @@ def _admin_cases(other: dict) -> dict[str, list[dict]]:
                                  {"audit-target.value": other["device_id"]}, {"audit-kind.value": "' OR 1=1"},
                                  {"audit-dates.start_date": "2026-99-01", "audit-dates.end_date": 5}],
         "audit-download.data": [{k.format(prefix="audit"): v for k, v in e.items()} for e in exports],
+        "system-body.children": [{}, {"system-refresh.n_intervals": "x"}],
+        "system-runs-download.data": [{k.format(prefix="system-runs"): v for k, v in e.items()} for e in exports],
     }
 
 

@@ -83,11 +83,27 @@ def test_an_admin_creates_a_dealer_user_who_sees_only_its_batteries(session, app
     duo.wait_for_contains_text(".not-found", "no battery with that id", timeout=15)
 
 
-@pytest.mark.parametrize("path", ["/users", "/audit"])
-def test_a_dealer_cannot_open_users_or_audit(session, path):
+@pytest.mark.parametrize("path", ["/users", "/audit", "/system"])
+def test_a_dealer_cannot_open_users_audit_or_system(session, path):
     duo = open_path(session, "dealer1", path, ".not-found")
-    assert not duo.find_elements("#new-user-create") and not duo.find_elements("#audit-table")
-    assert not js(duo, "return !!document.querySelector('#nav-users, #nav-audit')")
+    assert not duo.find_elements("#new-user-create, #audit-table, #system-body")
+    assert not js(duo, "return !!document.querySelector('#nav-users, #nav-audit, #nav-system')")
+
+
+def test_the_system_page_shows_ingest_lag_storage_and_how_to_enable_statements(session, app_db):
+    duo = open_path(session, "admin", "/system", "#system-lag .xtick")
+    text = duo.find_element("#system-body").text
+    for words in ("INGEST CYCLES (24 H)", "DEVICES OVER 15 MIN LATE", "telemetry.battery_readings", "ROLLUPS"):
+        assert words.upper() in text.upper(), words   # panel titles are drawn in capitals
+    bars = js(duo, "return document.querySelector('#system-lag .js-plotly-plot').data[0].y")
+    assert sum(bars) == app_db.scalar("SELECT count(*) FROM devices WHERE is_active")
+    assert "pg_stat_statements" in text
+    assert not console_errors(duo)
+    save_full_page(duo, "system-1600.png", DESKTOP)
+    duo = open_path(session, "admin", "/system", "#system-lag .xtick", PHONE)
+    width = js(duo, "return document.documentElement.scrollWidth")
+    assert width <= PHONE[0] + 1, f"the system page scrolls sideways on a phone ({width} px)"
+    save_full_page(duo, "system-390.png", PHONE)
 
 
 def test_a_user_changes_its_password_from_the_top_bar(session, app_db):

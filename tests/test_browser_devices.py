@@ -132,3 +132,29 @@ def test_a_dealer_sees_only_its_devices_read_only(session, app_db, dash_app):
         "changedPropIds": ["device-toggle.n_clicks"]}).get_data(as_text=True)
     assert "Only engineers and admins change devices" in body
     assert app_db.scalar("SELECT is_active FROM devices WHERE device_id = :d", d=first)
+
+
+def test_data_health_lists_devices_worst_first_and_opens_a_devices_rejects(session, app_db):
+    duo = open_path(session, "engineer", "/data-health", "#data-health-table tbody tr", timeout=25)
+    text = duo.find_element("#data-health-totals").text.upper()
+    assert "SOH STUCK AT 100" in text and "READINGS WITHOUT TEMPERATURE" in text
+    first = duo.find_element("#data-health-table tbody tr td a")
+    device = first.get_attribute("href").rsplit("=", 1)[-1]
+    save_full_page(duo, "data-health-1600.png", DESKTOP)
+    first.click()
+    duo.wait_for_contains_text("#data-health-rejects", device, timeout=15)
+    assert not console_errors(duo)
+
+    duo = open_path(session, "dealer1", "/data-health", "#data-health-table tbody tr", timeout=25)
+    dealers = {td.text for td in duo.find_elements("#data-health-table tbody tr td:nth-child(2)")}
+    assert dealers == {"Lucknow E-Mobility"}
+    other = app_db.scalar("""SELECT d.device_id FROM devices d JOIN dealers dl ON dl.id = d.dealer_id
+                             WHERE dl.code = 'DEL01' LIMIT 1""")
+    duo.driver.get(duo.server.url + f"/data-health?device={other}")
+    duo.wait_for_contains_text("#data-health-rejects", "Device not found", timeout=15)
+    set_viewport(duo, *PHONE)
+    duo.driver.get(duo.server.url + "/data-health")
+    duo.wait_for_element("#data-health-table tbody tr", timeout=25)
+    width = js(duo, "return document.documentElement.scrollWidth")
+    assert width <= PHONE[0] + 1, f"the data health page scrolls sideways on a phone ({width} px)"
+    save_full_page(duo, "data-health-390.png", PHONE)

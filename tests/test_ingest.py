@@ -92,6 +92,11 @@ def test_expired_token_429s_and_null_data_end_with_full_data(fleet_db):
             pytest.skip("cycle finished before the token expired; nothing to test on this machine")
         assert figures.errors == 0
         assert client.stats.reauths >= 1 and client.stats.throttled >= 6 and client.stats.retries >= 13
+        # The cycle's row on the system page carries the same counts (a fresh client: all of them are this cycle's).
+        run = fleet_db.one("""SELECT vendor_calls, vendor_retries, vendor_throttled, vendor_reauths FROM ingest_runs
+                              ORDER BY id DESC LIMIT 1""")
+        assert run == {"vendor_calls": client.stats.calls, "vendor_retries": client.stats.retries,
+                       "vendor_throttled": client.stats.throttled, "vendor_reauths": client.stats.reauths}
         assert_complete(fleet_db, mock, now - timedelta(hours=3), now)
     finally:
         mock.close()
