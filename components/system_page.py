@@ -123,6 +123,9 @@ def create_timescale_panel(info: dict | None) -> html.Div:
     if info is None:
         return _panel("TimescaleDB", html.P("This database runs on plain PostgreSQL (the demo and CI): no hypertables, "
                                             "compression or background jobs to watch.", className="panel-hint"))
+    if info.get("unreadable"):
+        return _panel("TimescaleDB", html.P(f"TimescaleDB's catalogue could not be read: {info['unreadable']}",
+                                            className="form-error"))
     failing = [j for j in info["jobs"] if j["last_run_status"] == "Failed"]
     return _panel("TimescaleDB", [
         html.P(f"{len(failing)} background job(s) failing." if failing else "Every background job ran fine.",

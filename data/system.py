@@ -7,6 +7,8 @@ costs the same at 22,000 devices as at 40.
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from data import storage
 from data.db import Database
 
@@ -59,16 +61,24 @@ def table_sizes(db: Database, limit: int = 15) -> list[dict]:
                   c.reltuples::bigint AS approx_rows
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname IN ('public', 'telemetry')
-           ORDER BY pg_total_relation_size(c.oid) DESC LIMIT :limit""", limit=limit)
+           ORDER BY pg_total_relation_size(c.oid) DESC""")
     if db.storage_mode == storage.TIMESCALEDB:
-        sizes = {r["name"]: r["bytes"] for r in db.query(
+        # A hypertable's own relation is empty: its rows live in chunks, which hypertable_size counts.
+        sizes = {r["name"]: r for r in db.query(
             """SELECT hypertable_schema || '.' || hypertable_name AS name,
-                      hypertable_size(format('%I.%I', hypertable_schema, hypertable_name)::regclass) AS bytes
-               FROM timescaledb_information.hypertables""")}
+                      hypertable_size(format('%I.%I', hypertable_schema, hypertable_name)::regclass) AS bytes,
+                      (SELECT sum(c.reltuples)::bigint FROM timescaledb_information.chunks k
+                       JOIN pg_class c ON c.oid = format('%I.%I', k.chunk_schema, k.chunk_name)::regclass
+                       WHERE k.hypertable_schema = h.hypertable_schema AND k.hypertable_name = h.hypertable_name
+                         AND c.reltuples >= 0) AS approx_rows
+               FROM timescaledb_information.hypertables h""")}
         for r in rows:
-            r["bytes"] = sizes.get(r["name"], r["bytes"])
+            if r["name"] in sizes:
+                r["bytes"] = sizes[r["name"]]["bytes"]
+                r["approx_rows"] = sizes[r["name"]]["approx_rows"] if sizes[r["name"]]["approx_rows"] is not None \
+                    else r["approx_rows"]
         rows.sort(key=lambda r: -(r["bytes"] or 0))
-    return rows
+    return rows[:limit]
 
 
 def database_size(db: Database) -> int:
@@ -76,9 +86,18 @@ def database_size(db: Database) -> int:
 
 
 def timescale(db: Database) -> dict | None:
-    """Chunks and compression per hypertable and failing background jobs; None on plain PostgreSQL."""
+    """Chunks and compression per hypertable and failing background jobs; None on plain PostgreSQL.
+    A catalogue this version of TimescaleDB lays out differently is reported, not raised: the rest
+    of the page still shows."""
     if db.storage_mode != storage.TIMESCALEDB:
         return None
+    try:
+        return _timescale(db)
+    except sa.exc.SQLAlchemyError as exc:
+        return {"hypertables": [], "jobs": [], "errors": [], "unreadable": str(getattr(exc, "orig", None) or exc).splitlines()[0]}
+
+
+def _timescale(db: Database) -> dict:
     hypertables = db.query(
         """SELECT h.hypertable_schema || '.' || h.hypertable_name AS name, h.num_chunks AS chunks,
                   h.compression_enabled AS compression,
@@ -94,7 +113,7 @@ def timescale(db: Database) -> dict | None:
     errors = db.query(
         """SELECT job_id, proc_name, start_time, err_message FROM timescaledb_information.job_errors
            ORDER BY start_time DESC LIMIT 10""") if _has_view(db, "timescaledb_information", "job_errors") else []
-    return {"hypertables": hypertables, "jobs": jobs, "errors": errors}
+    return {"hypertables": hypertables, "jobs": jobs, "errors": errors, "unreadable": None}
 
 
 def _has_view(db: Database, schema: str, name: str) -> bool:
@@ -112,7 +131,7 @@ def slow_statements(db: Database, limit: int = 10) -> list[dict] | None:
                       round(mean_exec_time::numeric, 1) AS mean_ms, round(total_exec_time::numeric) AS total_ms
                FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                ORDER BY total_exec_time DESC LIMIT :limit""", limit=limit)
-    except Exception:  # the extension exists but is not in shared_preload_libraries: the view refuses
+    except sa.exc.SQLAlchemyError:  # the extension exists but is not in shared_preload_libraries
         return None
 
 

@@ -20,7 +20,12 @@ def test_sizes_rollups_and_the_optional_parts(app_db):
     rollups = {r["rollup"]: r for r in system.rollup_lag(app_db)}
     assert set(rollups) == {"telemetry.battery_hourly", "telemetry.battery_daily"}
     assert rollups["telemetry.battery_hourly"]["behind_seconds"] is not None
-    assert (system.timescale(app_db) is None) == (app_db.storage_mode == storage.POSTGRES)
+    info = system.timescale(app_db)
+    assert (info is None) == (app_db.storage_mode == storage.POSTGRES)
+    if info is not None:   # TimescaleDB: its catalogue read, the readings a hypertable, its policies listed
+        assert info["unreadable"] is None
+        assert "telemetry.battery_readings" in {h["name"] for h in info["hypertables"]}
+        assert info["jobs"] and all(j["proc_name"] for j in info["jobs"])
     statements = system.slow_statements(app_db)
     assert statements is None or isinstance(statements, list)
 
