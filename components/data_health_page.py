@@ -10,7 +10,7 @@ from dash import dcc, html
 from components.empty import create_empty_state
 from components.export import create_export_buttons
 from components.health_page import create_data_table
-from components.formats import count, duration, share
+from components.formats import count, devices, duration, share
 from components.kpi import create_kpi_card
 from ingest.readings import IST
 
@@ -44,14 +44,14 @@ def create_totals(t: dict, days: int) -> html.Div:
         create_kpi_card("dh-devices", f"Devices ({days} days)", count(t["devices"]),
                         f"{count(t['readings'])} readings; {count(t['silent_devices'])} sent none"),
         create_kpi_card("dh-temp", "Readings without temperature", share(t["null_temp_share"]),
-                        f"{count(t['null_temp_devices'])} devices mostly without", "warning" if t["null_temp_devices"]
+                        f"{devices(t['null_temp_devices'])} mostly without", "warning" if t["null_temp_devices"]
                         else "neutral"),
         create_kpi_card("dh-stuck", "SOH stuck at 100", count(t["stuck_devices"]),
                         f"{count(t['soh_absent_devices'])} send no SOH", "warning" if t["stuck_devices"] else "neutral"),
         create_kpi_card("dh-unsigned", "Unsigned current", count(t["unsigned_devices"]),
                         "devices whose current has no sign"),
         create_kpi_card("dh-rejected", "Rejected readings", count(t["rejected"]),
-                        f"{count(t['clock_devices'])} devices with clocks ahead",
+                        f"{devices(t['clock_devices'])} with a clock ahead",
                         "critical" if t["clock_devices"] else "neutral"),
     ])
 

@@ -28,3 +28,8 @@ def count(v) -> str:
 
 def ist(t, fmt: str = "%d %b %Y %H:%M") -> str:
     return "—" if missing(t) else pd.Timestamp(t).tz_convert(IST).strftime(fmt)
+
+
+def devices(n) -> str:
+    """"1 device", "3 devices"."""
+    return f"{count(n)} device" + ("" if n == 1 else "s")
