@@ -12,17 +12,31 @@ import pytest
 from conftest import ROOT, free_port
 
 
-def start(data_dir, port):
+PORT_TAKEN = "is in use"
+
+
+def start(data_dir, attempts: int = 3):
+    """The launcher on a free port: (process, port, its banner). free_port() only finds a port that was
+    free a moment ago; when another process takes it first, the launcher says so and we try another."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "SECRET_KEY")}
     # One day of seeded history keeps the test short; the demo's default is 15 days (measured in the README).
-    env.update(DATA_DIR=str(data_dir), PORT=str(port), DEMO_MODE="1", INGEST_INTERVAL_SECONDS="5",
-               DEMO_HISTORY_DAYS="1")
-    proc = subprocess.Popen([sys.executable, "launcher.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    return proc, read_until(proc, "Ctrl-C stops everything")
+    env.update(DATA_DIR=str(data_dir), DEMO_MODE="1", INGEST_INTERVAL_SECONDS="5", DEMO_HISTORY_DAYS="1")
+    for _ in range(attempts):
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "launcher.py"], cwd=ROOT, env=dict(env, PORT=str(port)),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        lines, said = _read(proc, "Ctrl-C stops everything", timeout=120)
+        if said:
+            return proc, port, "".join(lines)
+        if any(PORT_TAKEN in line for line in lines):
+            proc.wait(timeout=30)
+            continue
+        proc.kill()
+        pytest.fail("launcher never said 'Ctrl-C stops everything':\n" + "".join(lines))
+    pytest.fail(f"every port tried was taken by another process ({attempts} tries)")
 
 
-def read_until(proc, marker: str, timeout: float = 120) -> str:
+def _read(proc, marker: str, timeout: float) -> tuple[list[str], bool]:
     lines = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -31,7 +45,14 @@ def read_until(proc, marker: str, timeout: float = 120) -> str:
             break
         lines.append(line)
         if marker in line:
-            return "".join(lines)
+            return lines, True
+    return lines, False
+
+
+def read_until(proc, marker: str, timeout: float = 120) -> str:
+    lines, said = _read(proc, marker, timeout)
+    if said:
+        return "".join(lines)
     proc.kill()
     pytest.fail(f"launcher never said {marker!r}:\n" + "".join(lines))
 
@@ -46,9 +67,9 @@ def ctrl_c(proc):
 
 
 def test_run_attach_stop_restart(tmp_path):
-    data_dir, port = tmp_path / "var", free_port()
+    data_dir = tmp_path / "var"
     started = time.monotonic()
-    proc, banner = start(data_dir, port)
+    proc, port, banner = start(data_dir)
     first_start = time.monotonic() - started
     try:
         assert "admin" in banner and "dealer1" in banner and 'password "demo"' in banner
@@ -83,7 +104,7 @@ def test_run_attach_stop_restart(tmp_path):
 
     # Second start: same data, no re-initialisation.
     started = time.monotonic()
-    proc, _ = start(data_dir, port)
+    proc, _, _ = start(data_dir)
     second_start = time.monotonic() - started
     try:
         from data.db import Database
