@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from data.db import Database
+from data.db import Database, like_escaped
 from data.scope import Scope
 
 SEVERITIES = ("critical", "warning", "info")
@@ -53,7 +53,7 @@ NO_FILTER = AlertFilter()
 
 
 def _like_prefix(text: str) -> str:
-    return re.sub(r"([\\%_])", r"\\\1", text) + "%"
+    return like_escaped(text) + "%"
 
 
 def _where(scope: Scope, filt: AlertFilter) -> tuple[str, dict]:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from data.db import Database, text
+from data.db import Database, like_escaped, text
 from data.scope import Scope
 
 KINDS = ("user", "device", "threshold", "warranty", "alert", "site", "equipment")
@@ -50,7 +50,8 @@ class AuditFilter:
 
 def entries(db: Database, filt: AuditFilter = AuditFilter(), limit: int = MAX_ROWS) -> list[dict]:
     """Newest first. Admins only: the caller checks the role."""
-    like = lambda v: None if v is None else "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"  # noqa: E731
+    def like(v):
+        return None if v is None else f"%{like_escaped(v)}%"
     return db.query(
         """SELECT id, at, actor, remote_addr, action, target_kind, target, before, after, note FROM audit_log
            WHERE (CAST(:kind AS text) IS NULL OR target_kind = :kind)

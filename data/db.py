@@ -194,6 +194,11 @@ class Database:
         self.engine.dispose()
 
 
+def like_escaped(value: str) -> str:
+    """``value`` with LIKE's wildcards and escape character taken literally (PostgreSQL's default ESCAPE)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def text(sql: str) -> sa.TextClause:
     """A SQL text clause, for code in data/ that runs statements on a Connection it was given."""
     return sa.text(sql)

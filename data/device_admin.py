@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from data import audit
-from data.db import Database, text
+from data.db import Database, like_escaped, text
 from data.scope import Scope
 
 EDITORS = ("admin", "engineer")
@@ -188,7 +188,7 @@ class DeviceFilter:
 
 
 def _where(scope: Scope, f: DeviceFilter) -> tuple[str, dict]:
-    like = None if not f.text else "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    like = f"%{like_escaped(f.text)}%" if f.text else None
     sql = f"""{scope.devices('d')}
               AND (CAST(:like AS text) IS NULL OR d.device_id ILIKE :like OR d.battery_serial ILIKE :like
                    OR d.vehicle_number ILIKE :like OR d.customer_name ILIKE :like OR d.city ILIKE :like)

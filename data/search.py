@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from data.db import Database
+from data.db import Database, like_escaped
 from data.scope import Scope
 
 PLATE_SQL = "upper(replace(replace(d.vehicle_number, ' ', ''), '-', ''))"
@@ -18,7 +18,7 @@ def normalise_plate(text: str) -> str:
 
 
 def _like_prefix(text: str) -> str:
-    return re.sub(r"([\\%_])", r"\\\1", text) + "%"
+    return like_escaped(text) + "%"
 
 
 def find_batteries(db: Database, scope: Scope, query: str, limit: int = 10) -> list[dict]:

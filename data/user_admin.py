@@ -51,10 +51,12 @@ def listing(db: Database) -> list[dict]:
            FROM users u LEFT JOIN dealers d ON d.id = u.dealer_id ORDER BY u.username""")
 
 
+_ONE = """SELECT u.id, u.username, u.display_name, u.role, d.code AS dealer_code, u.is_active, u.updated_at
+          FROM users u LEFT JOIN dealers d ON d.id = u.dealer_id WHERE u.id = :id"""
+
+
 def one(db: Database, user_id: int) -> dict | None:
-    return db.one(
-        """SELECT u.id, u.username, u.display_name, u.role, d.code AS dealer_code, u.is_active, u.updated_at
-           FROM users u LEFT JOIN dealers d ON d.id = u.dealer_id WHERE u.id = :id""", id=user_id)
+    return db.one(_ONE, id=user_id)
 
 
 def dealer_options(db: Database) -> list[dict]:
@@ -125,10 +127,7 @@ def create(db: Database, scope: Scope, username: str | None, fields: UserFields,
 
 def _current(conn, user_id: int, seen: datetime | str | None) -> dict:
     """The row, locked for this transaction; refused when missing or changed since it was opened."""
-    row = conn.execute(text(
-        """SELECT u.id, u.username, u.display_name, u.role, d.code AS dealer_code, u.is_active, u.updated_at
-           FROM users u LEFT JOIN dealers d ON d.id = u.dealer_id WHERE u.id = :id FOR UPDATE OF u"""),
-        {"id": user_id}).mappings().first()
+    row = conn.execute(text(_ONE + " FOR UPDATE OF u"), {"id": user_id}).mappings().first()
     if row is None:
         raise UserFormError({"form": "That user no longer exists."})
     row = dict(row)
