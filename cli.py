@@ -3,7 +3,8 @@
 ``flask --app app dealers contacts CODE --webhook URL --emails a,b | list``: dealers' alert contacts.
 ``flask --app app rul refresh|train|models``: battery health ledger, forecasts and fade-model versions.
 ``flask --app app reports recipients add|remove|list``, ``reports send``: the daily fleet health report.
-``flask --app app devices import FILE [--dry-run] | template``: device mappings in bulk."""
+``flask --app app devices import FILE [--dry-run] | template``: device mappings in bulk.
+``flask --app app sites|equipment import FILE [--dry-run] | template``: sites and their equipment in bulk."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 import config
-from data import apikeys, contacts, device_import, users
+from data import apikeys, contacts, device_import, imports, site_import, users
 from data.db import Database
 from data.scope import Scope
 
@@ -78,6 +79,8 @@ def register(server: Flask, db: Database) -> None:
     server.cli.add_command(_apikeys_group(db))
     server.cli.add_command(_dealers_group(db))
     server.cli.add_command(_devices_group(db))
+    server.cli.add_command(_site_import_group(db, "sites", "Sites (showrooms, charging hubs, depots) in bulk."))
+    server.cli.add_command(_site_import_group(db, "equipment", "Equipment at the sites in bulk (import sites first)."))
     server.cli.add_command(_rul_group(db))
     server.cli.add_command(_reports_group(db))
 
@@ -120,8 +123,28 @@ def _apikeys_group(db: Database) -> AppGroup:
     return group
 
 
+def _report_import(judge, path: str) -> None:
+    """Read ``path``, judge and apply it with ``judge(frame_reader)``, print a line per row and the
+    summary; exit status 1 when any row was refused."""
+    with open(path, "rb") as handle:
+        data = handle.read(config.get().import_max_bytes + 1)
+    try:
+        result = judge(data)
+    except imports.ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    for row in result.rows:
+        click.echo(f"line {row.line:<5} {row.key or '-':<24} {row.status:<9} {row.message}".rstrip())
+    click.echo(result.summary())
+    if result.counts()["error"]:
+        sys.exit(1)
+
+
+def _cli_scope() -> Scope:
+    return Scope(role="admin", actor=f"cli:{getpass.getuser()}")
+
+
 def _devices_group(db: Database) -> AppGroup:
-    group = AppGroup("devices", help="Device mappings (device, battery, vehicle, dealer, customer).")
+    group = AppGroup("devices", help="Device mappings (device, battery, vehicle, dealer, customer, site).")
 
     @group.command("import")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -129,24 +152,36 @@ def _devices_group(db: Database) -> AppGroup:
     def import_devices(path, dry_run):
         """Import mappings from a CSV or XLSX file: valid rows applied, each invalid row reported with
         its line number (exit status 1 when any row was refused)."""
-        with open(path, "rb") as handle:
-            data = handle.read(config.get().import_max_bytes + 1)
-        scope = Scope(role="admin", actor=f"cli:{getpass.getuser()}")
-        try:
-            frame = device_import.read_file(path, data, config.get().import_max_bytes)
-            result = device_import.run(db, scope, frame, dry_run=dry_run)
-        except device_import.ImportFileError as exc:
-            raise click.ClickException(str(exc)) from None
-        for row in result.rows:
-            click.echo(f"line {row.line:<5} {row.device_id or '-':<24} {row.status:<9} {row.message}".rstrip())
-        click.echo(result.summary())
-        if result.counts()["error"]:
-            sys.exit(1)
+        limit = config.get().import_max_bytes
+        _report_import(lambda data: device_import.run(db, _cli_scope(), device_import.read_file(path, data, limit),
+                                                      dry_run=dry_run), path)
 
     @group.command("template")
     def template():
         """Print the import template (CSV) with one example row."""
         click.echo(device_import.template_csv(), nl=False)
+
+    return group
+
+
+def _site_import_group(db: Database, kind: str, help_text: str) -> AppGroup:
+    group = AppGroup(kind, help=help_text)
+
+    @group.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Judge every row and write nothing.")
+    def import_rows(path, dry_run):
+        """Import from a CSV or XLSX file: valid rows applied, each invalid row reported with its line
+        number (exit status 1 when any row was refused)."""
+        limit = config.get().import_max_bytes
+        _report_import(lambda data: site_import.run(db, _cli_scope(), kind,
+                                                    site_import.read_file(kind, path, data, limit), dry_run=dry_run),
+                       path)
+
+    @group.command("template")
+    def template():
+        """Print the import template (CSV) with one example row."""
+        click.echo(site_import.template_csv(kind), nl=False)
 
     return group
 

@@ -1,5 +1,5 @@
-"""File downloads under ``/download``: claim evidence packs, fleet health reports, the device import
-template.
+"""File downloads under ``/download``: claim evidence packs, fleet health reports, the device, site and
+equipment import templates.
 
 The guard in auth.py has already turned anonymous requests away; every route here still takes the
 user's scope from the server and hands it to the data layer, so a battery or report outside the
@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, abort
 from flask_login import current_user
 
 from auth import current_scope
-from data import device_import, health_reports, report_inputs, warranty
+from data import device_import, health_reports, report_inputs, site_import, warranty
 from data.db import get_db
 from ingest import report_jobs
 from reports.evidence import evidence_pack_pdf
@@ -83,6 +83,16 @@ def create_blueprint() -> Blueprint:
         # No data in it, only the columns and an example row: every signed-in user may have it.
         current_scope()
         return _file(device_import.template_csv().encode("utf-8"), "text/csv", "device-import-template.csv")
+
+    @bp.route("/sites-template.csv")
+    def sites_template():
+        current_scope()
+        return _file(site_import.template_csv("sites").encode("utf-8"), "text/csv", "site-import-template.csv")
+
+    @bp.route("/equipment-template.csv")
+    def equipment_template():
+        current_scope()
+        return _file(site_import.template_csv("equipment").encode("utf-8"), "text/csv", "equipment-import-template.csv")
 
     @bp.route("/report/<int:report_id>.<kind>")
     def past_report(report_id: int, kind: str):

@@ -24,6 +24,7 @@ COLUMNS = [
     {"field": "dealer", "headerName": "Dealer", "width": 170},
     {"field": "customer_name", "headerName": "Customer", "width": 150},
     {"field": "city", "headerName": "City", "width": 110},
+    {"field": "site", "headerName": "Site", "width": 160},
     {"field": "activated_at", "headerName": "Activated (IST)", "width": 130},
     {"field": "is_active", "headerName": "Active", "width": 90},
     {"field": "last_seen", "headerName": "Last seen (IST)", "width": 140},
@@ -34,7 +35,7 @@ COLUMNS = [
 ]
 MAPPING_FIELDS = (("battery_serial", "Battery serial"), ("vehicle_number", "Vehicle number"),
                   ("dealer_code", "Dealer"), ("customer_name", "Customer"), ("customer_phone", "Customer phone"),
-                  ("city", "City"))
+                  ("city", "City"), ("site_code", "Site"))
 
 
 def create_device_filters(dealers: list[dict], show_dealer: bool) -> html.Div:
@@ -80,7 +81,7 @@ def create_import_panel() -> html.Div:
     ])
 
 
-def create_devices_layout(dealers: list[dict], show_dealer: bool, editor: bool) -> list:
+def create_devices_layout(dealers: list[dict], show_dealer: bool, editor: bool, sites: list[dict]) -> list:
     return [
         create_device_filters(dealers, show_dealer),
         html.Div(className="panel devices-table-panel", children=[
@@ -90,7 +91,7 @@ def create_devices_layout(dealers: list[dict], show_dealer: bool, editor: bool) 
             html.P("Click a device to see its details and history" + (" and change its mapping." if editor else "."),
                    className="panel-hint"),
         ]),
-        create_device_panel(dealers, editor),
+        create_device_panel(dealers, editor, sites),
         create_import_panel() if editor else None,
     ]
 
@@ -104,7 +105,7 @@ def grid_rows(rows: list[dict]) -> list[dict]:
     return [{
         "device_id": r["device_id"], "battery_serial": r["battery_serial"] or "—", "model": r["model"] or "—",
         "vehicle_number": r["vehicle_number"] or "—", "dealer": r["dealer"] or "—",
-        "customer_name": r["customer_name"] or "—", "city": r["city"] or "—",
+        "customer_name": r["customer_name"] or "—", "city": r["city"] or "—", "site": r["site"] or "—",
         "activated_at": ist(r["activated_at"], "%d %b %Y"), "is_active": "yes" if r["is_active"] else "no",
         "last_seen": ist(r["last_seen"]), "complete_24h": share(r.get("complete_24h")),
         "complete_7d": share(r.get("complete_7d")), "longest_gap": gap_words(r.get("longest_gap_s")),
@@ -118,11 +119,12 @@ def export_frame(rows: list[dict]) -> pd.DataFrame:
         "Device": r["device_id"], "Battery serial": r["battery_serial"], "Model": r["model"],
         "Vehicle": r["vehicle_number"], "Dealer code": r["dealer_code"], "Dealer": r["dealer"],
         "Customer": r["customer_name"], "Customer phone": r["customer_phone"], "City": r["city"],
+        "Site code": r["site_code"], "Site": r["site"],
         "Activated (IST)": naive(r["activated_at"]), "Active": r["is_active"], "Last seen (IST)": naive(r["last_seen"]),
         "Data 24 h (share)": None if r.get("complete_24h") is None else round(float(r["complete_24h"]), 3),
         "Data 7 d (share)": None if r.get("complete_7d") is None else round(float(r["complete_7d"]), 3),
     } for r in rows], columns=["Device", "Battery serial", "Model", "Vehicle", "Dealer code", "Dealer", "Customer",
-                               "Customer phone", "City", "Activated (IST)", "Active", "Last seen (IST)",
+                               "Customer phone", "City", "Site code", "Site", "Activated (IST)", "Active", "Last seen (IST)",
                                "Data 24 h (share)", "Data 7 d (share)"])
 
 
@@ -133,12 +135,15 @@ def _field(name: str, label: str, control) -> html.Label:
         html.Span(id=f"device-{name}-error", className="field-error", role="alert")])
 
 
-def create_device_panel(dealers: list[dict], editor: bool) -> html.Div:
+def create_device_panel(dealers: list[dict], editor: bool, sites: list[dict]) -> html.Div:
     """Filled when a row is clicked. Everyone sees the mapping; only editors get enabled fields and
     the buttons (rendered by the server with the device, so other roles never receive them)."""
     def box(name):
         return dcc.Input(id=f"device-{name}", type="text", className="form-input", maxLength=100, disabled=not editor)
-    controls = {name: box(name) for name, _ in MAPPING_FIELDS if name != "dealer_code"}
+    controls = {name: box(name) for name, _ in MAPPING_FIELDS if name not in ("dealer_code", "site_code")}
+    controls["site_code"] = dcc.Dropdown(
+        id="device-site_code", options=[{"label": f"{s['name']} ({s['code']})", "value": s["code"]} for s in sites],
+        placeholder="No site", disabled=not editor, className="filter form-control")
     controls["dealer_code"] = dcc.Dropdown(
         id="device-dealer_code", options=[{"label": f"{d['name']} ({d['code']})", "value": d["code"]} for d in dealers],
         clearable=False, disabled=not editor, className="filter form-control")
@@ -186,11 +191,12 @@ def field_errors(errors: dict[str, str]) -> list[str]:
 STATUS_WORDS = {"new": "new", "changed": "changed", "unchanged": "unchanged", "error": "refused"}
 
 
-def create_import_table(rows: list, summary: str, table_id: str) -> html.Div:
-    shown = [[r.line, r.device_id or "—", html.Span(STATUS_WORDS[r.status], className=f"import-{r.status}"),
+def create_import_table(rows: list, summary: str, table_id: str, key: str = "Device") -> html.Div:
+    """An import's report: each row's line, what it names (``key``), the result and why."""
+    shown = [[r.line, r.key or "—", html.Span(STATUS_WORDS[r.status], className=f"import-{r.status}"),
               r.message] for r in rows]
     return html.Div([html.P(summary, className="import-summary"),
-                     create_data_table(table_id, ["Line", "Device", "Result", "Detail"], shown[:500], len(shown))])
+                     create_data_table(table_id, ["Line", key, "Result", "Detail"], shown[:500], len(shown))])
 
 
 def import_error(message: str) -> html.P:

@@ -1,5 +1,5 @@
-"""The demo fleet: dealers in Indian cities, their batteries, devices, vehicles and customers, and
-the demo users. Deterministic, so the simulator (ingest/simulator) serves the same vehicles that
+"""The demo fleet: dealers in Indian cities, their sites and equipment, their batteries, devices,
+vehicles and customers, and the demo users. Deterministic, so the simulator (ingest/simulator) serves the same vehicles that
 the registry holds, and idempotent, so every ``make run`` can call it.
 """
 from __future__ import annotations
@@ -39,6 +39,66 @@ DEALERS = (
     DemoDealer("JAI01", "Pink City EV", "Jaipur", "Rajasthan", 26.9124, 75.7873, "RJ14"),
     DemoDealer("PAT01", "Patna Power Rides", "Patna", "Bihar", 25.5941, 85.1376, "BR01"),
 )
+
+@dataclass(frozen=True)
+class DemoSite:
+    code: str
+    dealer_code: str
+    kind: str
+    name: str
+    address: str
+    city: str
+    state: str
+    latitude: float
+    longitude: float
+    climate_zone: str
+
+
+# Each dealer: a showroom in town, a charging hub and a depot where its drivers park overnight.
+SITES = (
+    DemoSite("LKO01-SHOW", "LKO01", "showroom", "Lucknow E-Mobility, Hazratganj", "14 Ashok Marg, Hazratganj",
+             "Lucknow", "Uttar Pradesh", 26.8496, 80.9462, "composite"),
+    DemoSite("LKO01-HUB", "LKO01", "charging_hub", "Gomti Nagar charging hub", "Plot 7, Vibhuti Khand, Gomti Nagar",
+             "Lucknow", "Uttar Pradesh", 26.8560, 81.0040, "composite"),
+    DemoSite("LKO01-DEPOT", "LKO01", "depot", "Alambagh depot", "Kanpur Road, near Alambagh bus stand",
+             "Lucknow", "Uttar Pradesh", 26.8140, 80.9020, "composite"),
+    DemoSite("DEL01-SHOW", "DEL01", "showroom", "Delhi Green Wheels, Karol Bagh", "22 Pusa Road, Karol Bagh",
+             "Delhi", "Delhi", 28.6448, 77.1900, "composite"),
+    DemoSite("DEL01-HUB", "DEL01", "charging_hub", "Okhla charging hub", "B-41 Okhla Industrial Area Phase II",
+             "Delhi", "Delhi", 28.5355, 77.2710, "composite"),
+    DemoSite("DEL01-DEPOT", "DEL01", "depot", "Shahdara depot", "GT Road, Shahdara",
+             "Delhi", "Delhi", 28.6730, 77.2890, "composite"),
+    DemoSite("JAI01-SHOW", "JAI01", "showroom", "Pink City EV, MI Road", "101 Mirza Ismail Road",
+             "Jaipur", "Rajasthan", 26.9170, 75.8040, "hot_dry"),
+    DemoSite("JAI01-HUB", "JAI01", "charging_hub", "Sitapura charging hub", "G-12 Sitapura Industrial Area",
+             "Jaipur", "Rajasthan", 26.7800, 75.8480, "hot_dry"),
+    DemoSite("JAI01-DEPOT", "JAI01", "depot", "Jhotwara depot", "Kalwar Road, Jhotwara",
+             "Jaipur", "Rajasthan", 26.9560, 75.7400, "hot_dry"),
+    DemoSite("PAT01-SHOW", "PAT01", "showroom", "Patna Power Rides, Fraser Road", "5 Fraser Road",
+             "Patna", "Bihar", 25.6110, 85.1400, "composite"),
+    DemoSite("PAT01-HUB", "PAT01", "charging_hub", "Danapur charging hub", "Saguna More, Danapur",
+             "Patna", "Bihar", 25.6180, 85.0480, "composite"),
+    DemoSite("PAT01-DEPOT", "PAT01", "depot", "Kankarbagh depot", "Main Road, Kankarbagh",
+             "Patna", "Bihar", 25.5950, 85.1600, "composite"),
+)
+# (kind, make, model, rating, count) per kind of site.
+EQUIPMENT = {
+    "showroom": (("charger", "Exicom", "Spin Air 3.3", "3.3 kW AC", 2), ("energy_meter", "Secure Meters", "Apex 100",
+                                                                          "3-phase", 1)),
+    "charging_hub": (("charger", "Delta", "DC Wallbox 25", "25 kW DC", 4), ("charger", "Exicom", "Spin Air 3.3",
+                                                                             "3.3 kW AC", 6),
+                     ("energy_meter", "Secure Meters", "Apex 150", "3-phase", 1),
+                     ("solar_array", "Waaree", "Arka 545", "30 kWp", 1), ("inverter", "Delta", "M30A", "30 kW", 1),
+                     ("stationary_battery", "Amara Raja", "ESS-100", "100 kWh LFP", 1)),
+    "depot": (("charger", "Exicom", "Spin Air 3.3", "3.3 kW AC", 8), ("energy_meter", "L&T", "ER300P", "3-phase", 1)),
+}
+SERVICE_MONTHS = {"charger": 6, "energy_meter": 12, "inverter": 6, "solar_array": 3, "stationary_battery": 6}
+TECHNICIANS = ("Rakesh Verma (Exicom service)", "Sunil Yadav", "Amit Jha (Delta service)", "Imran Khan")
+WORK = {"charger": "Connector and cable check, firmware updated, earth resistance measured",
+        "energy_meter": "Calibration checked against a reference meter",
+        "inverter": "Fans cleaned, DC insulation resistance measured",
+        "solar_array": "Panels washed, string voltages checked",
+        "stationary_battery": "Cell balance checked, BMS log downloaded"}
 
 FIRST = ("Ramesh", "Suresh", "Sunita", "Anil", "Pooja", "Rajesh", "Imran", "Kavita", "Vijay", "Neha",
          "Mohan", "Farhan", "Geeta", "Arjun", "Lakshmi", "Deepak", "Salma", "Ravi", "Meena", "Sanjay")
@@ -107,6 +167,7 @@ def seed_registry(db: Database, vehicles: list[DemoVehicle]) -> None:
              for m, c in MODELS])
         ids = dict(conn.execute(text("SELECT code, id FROM dealers")).all())
         if not vehicles:  # an executemany with no rows would be a bare INSERT with unbound values
+            seed_sites(conn, ids, vehicles)
             return
         conn.execute(text(
             """INSERT INTO batteries (serial, model, chemistry, nominal_voltage, capacity_ah, warranty_months,
@@ -123,6 +184,62 @@ def seed_registry(db: Database, vehicles: list[DemoVehicle]) -> None:
                        :customer_phone, :city, :sold_at)
                ON CONFLICT (device_id) DO NOTHING"""),
             [dict(v.__dict__, dealer_id=ids[v.dealer_code]) for v in vehicles])
+        seed_sites(conn, ids, vehicles)
+
+
+# Where a dealer's vehicles park overnight: depot and hub twice as often as the showroom.
+HOME_KINDS = ("depot", "charging_hub", "depot", "charging_hub", "showroom")
+
+
+def _home_site(v: DemoVehicle, index: int) -> str:
+    kind = HOME_KINDS[index % len(HOME_KINDS)]
+    return next(s.code for s in SITES if s.dealer_code == v.dealer_code and s.kind == kind)
+
+
+def seed_sites(conn, ids: dict[str, int], vehicles: list[DemoVehicle], today: date | None = None) -> None:
+    """Each demo dealer's sites, their equipment and its maintenance history; each new device is
+    based at one of its dealer's sites. Rows that exist are left alone."""
+    today = today or date.today()
+    conn.execute(text(
+        """INSERT INTO sites (code, name, kind, dealer_id, address, city, state, latitude, longitude, climate_zone)
+           VALUES (:code, :name, :kind, :dealer_id, :address, :city, :state, :latitude, :longitude, :climate_zone)
+           ON CONFLICT (code) DO NOTHING"""),
+        [dict(s.__dict__, dealer_id=ids[s.dealer_code]) for s in SITES])
+    rng = random.Random(11)
+    equipment, records = [], []
+    for site_number, site in enumerate(SITES):
+        for kind, make, model, rating, count in EQUIPMENT[site.kind]:
+            for n in range(count):
+                serial = f"{make[:3].upper()}-{site.code}-{kind[:3].upper()}{n + 1:02d}"
+                installed = today - timedelta(days=rng.randrange(200, 900))
+                status = ("faulty" if (site_number, kind, n) in ((1, "charger", 2), (7, "charger", 0))
+                          else "under_maintenance" if (site_number, kind, n) == (4, "inverter", 0) else "in_service")
+                equipment.append({"serial": serial, "site": site.code, "kind": kind, "make": make, "model": model,
+                                  "rating": rating, "installed_on": installed, "status": status})
+                every = SERVICE_MONTHS[kind] * 30
+                # The last service: most are on time, one in ten overdue, a few due within the month.
+                last = today - timedelta(days=rng.choice((every // 4, every // 3, every // 3, every // 2, every // 2,
+                                                          every // 2, every - 60, every - 20, every - 10, every + 25)))
+                for done in (last - timedelta(days=every), last):
+                    if done > installed:
+                        records.append({"serial": serial, "done_on": done, "work": WORK[kind],
+                                        "done_by": rng.choice(TECHNICIANS), "next_due": done + timedelta(days=every)})
+    conn.execute(text(
+        """INSERT INTO equipment (site_id, kind, make, model, serial, rating, installed_on, status)
+           SELECT s.id, :kind, :make, :model, :serial, :rating, :installed_on, :status FROM sites s WHERE s.code = :site
+           ON CONFLICT (serial) DO NOTHING"""), equipment)
+    conn.execute(text(
+        """INSERT INTO maintenance_records (equipment_id, done_on, work, done_by, next_due, recorded_by)
+           SELECT e.id, :done_on, :work, :done_by, :next_due, 'demo' FROM equipment e
+           WHERE e.serial = :serial AND NOT EXISTS (SELECT 1 FROM maintenance_records m WHERE m.equipment_id = e.id
+                                                                                         AND m.recorded_by = 'demo'
+                                                                                         AND m.done_on = :done_on)"""),
+        records)
+    if vehicles:
+        conn.execute(text(
+            """UPDATE devices SET site_id = (SELECT id FROM sites WHERE code = :site)
+               WHERE device_id = :device_id AND site_id IS NULL AND updated_at = created_at"""),
+            [{"device_id": v.device_id, "site": _home_site(v, i // len(DEALERS))} for i, v in enumerate(vehicles)])
 
 
 def seed_users(db: Database) -> None:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from data import audit
 from data.db import Database, like_escaped, text
+from data.forms import FormError
 from data.scope import Scope
 
 EDITORS = ("admin", "engineer")
@@ -29,16 +30,12 @@ EXPECTED_SECONDS = 30   # the vendor's documented cadence: one battery reading e
 
 SORTS = {"device_id": "d.device_id", "battery_serial": "d.battery_serial", "model": "b.model",
          "vehicle_number": "d.vehicle_number", "dealer": "dl.name", "customer_name": "d.customer_name",
-         "city": "d.city", "activated_at": "d.activated_at", "is_active": "d.is_active",
+         "city": "d.city", "site": "st.name", "activated_at": "d.activated_at", "is_active": "d.is_active",
          "last_seen": "s.reading_time"}
 
 
-class DeviceFormError(ValueError):
-    """A change refused; ``errors`` maps a field (or "form") to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class DeviceFormError(FormError):
+    """A device change refused."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,7 @@ class Mapping:
     customer_name: str | None
     customer_phone: str | None
     city: str | None
+    site_code: str | None = None     # the site the battery is based at (one of its dealer's)
 
 
 def may_edit(scope: Scope) -> bool:
@@ -93,6 +91,13 @@ def check_mapping(db: Database, device_id: str, m: Mapping, *, new_serial_model:
         errors["dealer_code"] = f"No dealer {m.dealer_code!r}."
     if m.customer_phone and not PHONE.match(m.customer_phone):
         errors["customer_phone"] = "Digits, spaces, dashes and a leading +, 8 to 20 long."
+    if m.site_code:
+        site_dealer = db.one("SELECT dl.code FROM sites s JOIN dealers dl ON dl.id = s.dealer_id WHERE s.code = :c",
+                             c=m.site_code)
+        if site_dealer is None:
+            errors["site_code"] = f"No site {m.site_code!r}."
+        elif m.dealer_code and "dealer_code" not in errors and site_dealer["code"] != m.dealer_code:
+            errors["site_code"] = f"Site {m.site_code} belongs to dealer {site_dealer['code']}, not {m.dealer_code}."
     for field in ("customer_name", "city"):
         if (getattr(m, field) or "") and len(getattr(m, field)) > TEXT_MAX:
             errors[field] = f"At most {TEXT_MAX} characters."
@@ -100,8 +105,8 @@ def check_mapping(db: Database, device_id: str, m: Mapping, *, new_serial_model:
 
 
 _ROW = """SELECT d.device_id, d.battery_serial, d.vehicle_number, dl.code AS dealer_code, d.customer_name,
-                 d.customer_phone, d.city, d.is_active, d.activated_at, d.updated_at
-          FROM devices d LEFT JOIN dealers dl ON dl.id = d.dealer_id"""
+                 d.customer_phone, d.city, st.code AS site_code, d.is_active, d.activated_at, d.updated_at
+          FROM devices d LEFT JOIN dealers dl ON dl.id = d.dealer_id LEFT JOIN sites st ON st.id = d.site_id"""
 
 
 def one(db: Database, scope: Scope, device_id: str) -> dict | None:
@@ -132,7 +137,8 @@ def write_mapping(conn, device_id: str, m: Mapping) -> None:
     conn.execute(text(
         """UPDATE devices SET battery_serial = :battery_serial, vehicle_number = :vehicle_number,
                   dealer_id = (SELECT id FROM dealers WHERE code = :dealer_code), customer_name = :customer_name,
-                  customer_phone = :customer_phone, city = :city, updated_at = now()
+                  customer_phone = :customer_phone, city = :city,
+                  site_id = (SELECT id FROM sites WHERE code = :site_code), updated_at = now()
            WHERE device_id = :device_id"""), dict(asdict(m), device_id=device_id))
 
 
@@ -198,7 +204,7 @@ def _where(scope: Scope, f: DeviceFilter) -> tuple[str, dict]:
 
 
 _FROM = """FROM devices d LEFT JOIN dealers dl ON dl.id = d.dealer_id LEFT JOIN batteries b ON b.serial = d.battery_serial
-           LEFT JOIN device_state s ON s.device_id = d.device_id"""
+           LEFT JOIN device_state s ON s.device_id = d.device_id LEFT JOIN sites st ON st.id = d.site_id"""
 
 
 def count(db: Database, scope: Scope, f: DeviceFilter) -> int:
@@ -216,7 +222,8 @@ def listing(db: Database, scope: Scope, f: DeviceFilter, *, offset: int = 0, lim
     where, params = _where(scope, f)
     order = SORTS.get(sort, SORTS["device_id"])
     page = f"""SELECT d.device_id, d.battery_serial, b.model, d.vehicle_number, dl.code AS dealer_code,
-                      dl.name AS dealer, d.customer_name, d.customer_phone, d.city, d.activated_at, d.is_active,
+                      dl.name AS dealer, d.customer_name, d.customer_phone, d.city, st.code AS site_code, st.name AS site,
+                      d.activated_at, d.is_active,
                       s.reading_time AS last_seen, d.updated_at
                {_FROM} WHERE {where}
                ORDER BY {order} {'DESC' if descending else 'ASC'} NULLS LAST, d.device_id
@@ -257,3 +264,4 @@ def dealer_options(db: Database, scope: Scope) -> list[dict]:
     return db.query(f"""SELECT code, name FROM dealers dl
                         WHERE {'TRUE' if scope.whole_fleet else 'dl.id = :scope_dealer_id'} ORDER BY name""",
                     **scope.params())
+

@@ -8,115 +8,50 @@ twice changes nothing the second time. A dry run judges every row and writes not
 """
 from __future__ import annotations
 
-import io
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import pandas as pd
 import sqlalchemy as sa
 
-from data import audit, device_admin
+from data import audit, device_admin, imports
 from data.db import Database, text
 from data.device_admin import Mapping
+from data.imports import ImportFileError, ImportResult, RowResult, cell as _cell
 from data.scope import Scope
 
 REQUIRED = ("device_id", "battery_serial", "vehicle_number", "dealer_code")
-OPTIONAL = ("battery_model", "customer_name", "customer_phone", "city", "active")
+OPTIONAL = ("battery_model", "customer_name", "customer_phone", "city", "site_code", "active")
 COLUMNS = REQUIRED + OPTIONAL
 TEMPLATE_ROWS = [
     {"device_id": "TK-51100-9001", "battery_serial": "ITB26009001", "vehicle_number": "UP32AB1234",
      "dealer_code": "LKO01", "battery_model": "LFP-51V105-A", "customer_name": "Ramesh Kumar",
-     "customer_phone": "+91 98765 43210", "city": "Lucknow", "active": "yes"},
+     "customer_phone": "+91 98765 43210", "city": "Lucknow", "site_code": "LKO01-HUB", "active": "yes"},
 ]
-TRUE_WORDS, FALSE_WORDS = ("yes", "y", "true", "1", "active"), ("no", "n", "false", "0", "inactive")
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read: one message, nothing changed."""
-
-
-@dataclass
-class RowResult:
-    line: int              # the line in the file (the header is line 1)
-    device_id: str
-    status: str            # new, changed, unchanged, error
-    message: str = ""
-
-
-@dataclass
-class ImportResult:
-    rows: list[RowResult] = field(default_factory=list)
-    dry_run: bool = False
-
-    def counts(self) -> dict[str, int]:
-        out = {"new": 0, "changed": 0, "unchanged": 0, "error": 0}
-        for r in self.rows:
-            out[r.status] += 1
-        return out
-
-    def summary(self) -> str:
-        c = self.counts()
-        verb = "would be" if self.dry_run else "were"
-        return (f"{len(self.rows)} rows: {c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged "
-                f"({'nothing written: a dry run' if self.dry_run else 'applied'}); {c['error']} {verb} refused.")
-
-
-def size_words(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} KB"
 
 
 def template_csv() -> str:
-    return pd.DataFrame(TEMPLATE_ROWS, columns=list(COLUMNS)).to_csv(index=False)
+    return imports.template_csv(TEMPLATE_ROWS, COLUMNS)
 
 
 def read_file(name: str, data: bytes, max_bytes: int) -> pd.DataFrame:
     """The rows of a CSV or XLSX file as text; ImportFileError for a file that cannot be imported."""
-    if not data:
-        raise ImportFileError("The file is empty.")
-    if len(data) > max_bytes:
-        raise ImportFileError(f"The file is {size_words(len(data))}; at most {size_words(max_bytes)} is accepted "
-                              "(IMPORT_MAX_BYTES).")
-    lower = (name or "").lower()
-    try:
-        if lower.endswith(".xlsx") or data[:4] == b"PK\x03\x04":
-            frame = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl")
-        elif lower.endswith(".csv") or lower.endswith(".txt") or not lower:
-            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        else:
-            raise ImportFileError(f"{name!r} is neither CSV nor XLSX.")
-    except ImportFileError:
-        raise
-    except UnicodeDecodeError:
-        raise ImportFileError("The file is not UTF-8 text: save it as CSV UTF-8 or as XLSX.") from None
-    except Exception as exc:  # pandas and openpyxl raise many kinds for a file that is not what it says
-        raise ImportFileError(f"The file could not be read as CSV or XLSX ({type(exc).__name__}).") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise ImportFileError(f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
-                              f"The columns are {', '.join(COLUMNS)} (download the template).")
-    frame = frame.fillna("")
-    if frame.empty:
-        raise ImportFileError("The file has a header but no rows.")
-    return frame
-
-
-def _cell(row: dict, name: str) -> str | None:
-    value = str(row.get(name, "") or "").strip()
-    return value or None
-
-
-def _active(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    v = value.lower()
-    return True if v in TRUE_WORDS else False if v in FALSE_WORDS else "bad"  # type: ignore[return-value]
+    return imports.read_table(name, data, max_bytes, REQUIRED, COLUMNS)
 
 
 def _stored(db: Database, device_id: str) -> dict | None:
     return db.one("""SELECT d.battery_serial, d.vehicle_number, dl.code AS dealer_code, d.customer_name,
-                            d.customer_phone, d.city, d.is_active
-                     FROM devices d LEFT JOIN dealers dl ON dl.id = d.dealer_id WHERE d.device_id = :id""",
+                            d.customer_phone, d.city, st.code AS site_code, d.is_active
+                     FROM devices d LEFT JOIN dealers dl ON dl.id = d.dealer_id LEFT JOIN sites st ON st.id = d.site_id
+                     WHERE d.device_id = :id""",
                   id=device_id)
+
+
+def _kept_site(db: Database, device_id: str, dealer_code: str | None) -> str | None:
+    """A file without a site_code column (made before sites existed) keeps each device's site, unless
+    it moves the device to another dealer, whose sites the old one is not among."""
+    return db.scalar("""SELECT st.code FROM devices d JOIN sites st ON st.id = d.site_id
+                        JOIN dealers dl ON dl.id = st.dealer_id WHERE d.device_id = :id AND dl.code = :dealer""",
+                     id=device_id, dealer=dealer_code or "")
 
 
 def run(db: Database, scope: Scope, frame: pd.DataFrame, *, dry_run: bool) -> ImportResult:
@@ -125,14 +60,18 @@ def run(db: Database, scope: Scope, frame: pd.DataFrame, *, dry_run: bool) -> Im
         raise ImportFileError("Only engineers and admins import devices.")
     result = ImportResult(dry_run=dry_run)
     seen: dict[str, dict[str, int]] = {"device_id": {}, "battery_serial": {}, "vehicle_number": {}}
+    names_sites = "site_code" in frame.columns
     for index, row in enumerate(frame.to_dict("records")):
         line = index + 2
         device_id = _cell(row, "device_id") or ""
+        dealer_code = (_cell(row, "dealer_code") or "").upper() or None
+        site_code = ((_cell(row, "site_code") or "").upper() or None) if names_sites \
+            else _kept_site(db, device_id, dealer_code)
         m = Mapping(battery_serial=_cell(row, "battery_serial"),
                     vehicle_number=device_admin.vehicle_key(_cell(row, "vehicle_number")),
-                    dealer_code=(_cell(row, "dealer_code") or "").upper() or None,
+                    dealer_code=dealer_code,
                     customer_name=_cell(row, "customer_name"), customer_phone=_cell(row, "customer_phone"),
-                    city=_cell(row, "city"))
+                    city=_cell(row, "city"), site_code=site_code)
         errors = []
         if not device_id:
             errors.append("device_id is empty")
@@ -144,7 +83,7 @@ def run(db: Database, scope: Scope, frame: pd.DataFrame, *, dry_run: bool) -> Im
                 errors.append(f"duplicate {key} {value} (also on line {seen[key][value]})")
             elif value:
                 seen[key][value] = line
-        active = _active(_cell(row, "active"))
+        active = imports.yes_no(_cell(row, "active"))
         if active == "bad":
             errors.append("active must be yes or no")
         if device_id and not errors:

@@ -27,6 +27,7 @@ class FleetFilter:
     dealer_id: int | None = None
     city: str | None = None
     status: str | None = None
+    site_id: int | None = None
 
     @classmethod
     def from_inputs(cls, dealer, city, status) -> "FleetFilter":
@@ -34,18 +35,18 @@ class FleetFilter:
         return cls(inputs.integer(dealer, minimum=1), inputs.text(city), inputs.choice(status, STATUS_FILTERS))
 
     def params(self) -> dict:
-        return {"f_dealer": self.dealer_id, "f_city": self.city, "f_status": self.status}
+        return {"f_dealer": self.dealer_id, "f_city": self.city, "f_status": self.status, "f_site": self.site_id}
 
 
 NO_FILTER = FleetFilter()
 
 
-def _fleet(scope: Scope) -> str:
+def fleet_cte(scope: Scope) -> str:
     """A CTE ``f``: one row per device in view with its latest state, worst open alert and status."""
     return f"""
     f AS (
       SELECT * FROM (
-        SELECT d.device_id, d.vehicle_number, d.battery_serial, d.dealer_id, d.city, d.customer_name,
+        SELECT d.device_id, d.vehicle_number, d.battery_serial, d.dealer_id, d.city, d.customer_name, d.site_id,
                d.activated_at, s.reading_time, s.soc, s.soh, s.voltage, s.current, s.temperature,
                s.charge_cycle, s.latitude, s.longitude,
                coalesce(s.is_charging AND s.reading_time > now() - INTERVAL '{CHARGING_FRESH}', false) AS charging,
@@ -65,12 +66,13 @@ def _fleet(scope: Scope) -> str:
         WHERE d.is_active AND {scope.devices("d")}
           AND (CAST(:f_dealer AS integer) IS NULL OR d.dealer_id = :f_dealer)
           AND (CAST(:f_city AS text) IS NULL OR d.city = :f_city)
+          AND (CAST(:f_site AS integer) IS NULL OR d.site_id = :f_site)
       ) x
       WHERE CAST(:f_status AS text) IS NULL OR x.status = :f_status OR (:f_status = 'charging' AND x.charging)
     )"""
 
 
-def _params(scope: Scope, filt: FleetFilter, **extra) -> dict:
+def fleet_params(scope: Scope, filt: FleetFilter, **extra) -> dict:
     return {**scope.params(), **filt.params(), **extra}
 
 
@@ -78,7 +80,7 @@ def kpis(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict:
     """The four headline cards: batteries, SOH, charging, open alerts, each with its comparison."""
     return db.one(
         f"""
-        WITH {_fleet(scope)},
+        WITH {fleet_cte(scope)},
         past AS (  -- the oldest daily SOH within the last month: "change from last month"
           -- Daily buckets are IST midnights, which the session's zone may show as the evening before:
           -- the month starts at an IST midnight, and the day is handed out as its IST date.
@@ -103,7 +105,7 @@ def kpis(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict:
              WHERE a.resolved_at IS NULL AND a.severity = 'warning')  AS warning_alerts
         FROM f
         """,
-        **_params(scope, filt),
+        **fleet_params(scope, filt),
     )
 
 
@@ -120,42 +122,42 @@ _PIN_COLUMNS = """device_id AS id, vehicle_number AS v, round(latitude * 1e5) / 
 def map_pins(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> dict[str, list]:
     """Every device in view that has a position, column-wise: what its pin and popup show."""
     return db.columns(
-        f"""WITH {_fleet(scope)} SELECT {_PIN_COLUMNS} FROM f
+        f"""WITH {fleet_cte(scope)} SELECT {_PIN_COLUMNS} FROM f
             WHERE latitude IS NOT NULL AND longitude IS NOT NULL""",
-        **_params(scope, filt))
+        **fleet_params(scope, filt))
 
 
 def alert_feed(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER, limit: int = 30) -> list[dict]:
     """Newest open alerts in view, critical first among equals."""
     return db.query(
-        f"""WITH {_fleet(scope)}
+        f"""WITH {fleet_cte(scope)}
         SELECT a.id, a.device_id, f.vehicle_number, a.alert_type, a.severity, a.message, a.last_seen_at,
                a.first_seen_at, a.occurrence_count
         FROM alerts a JOIN f ON f.device_id = a.device_id
         WHERE a.resolved_at IS NULL
         ORDER BY a.last_seen_at DESC, (a.severity = 'critical') DESC, a.id DESC
         LIMIT :limit""",
-        **_params(scope, filt, limit=limit),
+        **fleet_params(scope, filt, limit=limit),
     )
 
 
 def soc_distribution(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER) -> list[dict]:
     """Reporting devices per 10 % SOC band (0-10 … 90-100)."""
     return db.query(
-        f"""WITH {_fleet(scope)}
+        f"""WITH {fleet_cte(scope)}
         SELECT least(floor(soc / 10), 9)::int * 10 AS band, count(*) AS devices
         FROM f WHERE status <> 'offline' AND soc IS NOT NULL GROUP BY 1 ORDER BY 1""",
-        **_params(scope, filt),
+        **fleet_params(scope, filt),
     )
 
 
 def cycle_distribution(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER, width: int = 100) -> list[dict]:
     """Devices per band of ``width`` charge cycles."""
     return db.query(
-        f"""WITH {_fleet(scope)}
+        f"""WITH {fleet_cte(scope)}
         SELECT (charge_cycle / :width) * :width AS band, count(*) AS devices
         FROM f WHERE charge_cycle IS NOT NULL GROUP BY 1 ORDER BY 1""",
-        **_params(scope, filt, width=width),
+        **fleet_params(scope, filt, width=width),
     )
 
 
@@ -172,15 +174,15 @@ def daily_distance(db: Database, scope: Scope, filt: FleetFilter = NO_FILTER, da
                   AND (CAST(:f_dealer AS integer) IS NULL OR f.dealer_id = :f_dealer)
                   AND (CAST(:f_city AS text) IS NULL OR f.city = :f_city)
                 GROUP BY 1 ORDER BY 1""",
-            **_params(scope, filt, days=days))
+            **fleet_params(scope, filt, days=days))
     return db.query(
-        f"""WITH {_fleet(scope)}
+        f"""WITH {fleet_cte(scope)}
         SELECT (t.start_time AT TIME ZONE 'Asia/Kolkata')::date AS day, sum(t.distance_km) AS km
         FROM telemetry.trips t
         WHERE t.start_time >= now() - make_interval(days => :days)
           AND t.device_id IN (SELECT device_id FROM f)
         GROUP BY 1 ORDER BY 1""",
-        **_params(scope, filt, days=days),
+        **fleet_params(scope, filt, days=days),
     )
 
 

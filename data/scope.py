@@ -25,5 +25,9 @@ class Scope:
         """A SQL condition on a devices-table alias; bind ``params()`` alongside it."""
         return "TRUE" if self.whole_fleet else f"{alias}.dealer_id = :scope_dealer_id"
 
+    def sites(self, alias: str = "s") -> str:
+        """A SQL condition on a sites-table alias (a dealer's own sites); bind ``params()`` alongside it."""
+        return "TRUE" if self.whole_fleet else f"{alias}.dealer_id = :scope_dealer_id"
+
     def params(self) -> dict:
         return {} if self.whole_fleet else {"scope_dealer_id": self.dealer_id}

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from data import audit, passwords, sessions
 from data.db import Database, text
+from data.forms import FormError
 from data.scope import Scope
 from data.users import ROLES, find
 
@@ -24,12 +25,8 @@ GENERATED_LENGTH = 14
 _ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class UserFormError(ValueError):
-    """A change refused; ``errors`` maps a form field (or "form") to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class UserFormError(FormError):
+    """A user change refused."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from data import audit
 from data.db import Database, text
+from data.forms import FormError
 from data.scope import Scope
 
 # Physical and contractual ranges a term must fall in (months, cycles, SOH floor %).
@@ -22,10 +23,8 @@ LABELS = {"warranty_months": "Warranty months", "warranty_cycles": "Warranty cyc
 NEAR_MONTHS, NEAR_CYCLES, NEAR_SOH = 3, 0.9, 3.0
 
 
-class TermsError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class TermsError(FormError):
+    """A change of warranty terms refused."""
 
 
 @dataclass(frozen=True)

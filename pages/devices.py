@@ -7,9 +7,6 @@ on the server (data.device_admin), whatever the browser shows or sends.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, html
 
@@ -21,8 +18,10 @@ from components.devices_page import (MAPPING_FIELDS, create_device_actions, crea
                                      grid_rows, import_error)
 from components.empty import create_empty_state, create_not_found
 from components.export import table_file
-from data import device_admin, device_import
+from data import device_admin, device_import, sites
 from data.db import get_db
+from data.imports import ImportFileError
+from pages._uploads import uploaded_file
 
 ROLES = ("admin", "engineer", "manager", "dealer")
 dash.register_page(__name__, path="/devices", name="Devices", title="Devices", nav_order=5, roles=ROLES)
@@ -43,7 +42,7 @@ def layout(**_query):
         dash.dcc.Store(id=SAVED, data=0), dash.dcc.Store(id=IMPORTED, data=0), dash.dcc.Store(id=OPENED),
         dash.dcc.Store(id="devices-grid-refreshed"),
         *create_devices_layout(device_admin.dealer_options(get_db(), scope), scope.whole_fleet,
-                               device_admin.may_edit(scope)),
+                               device_admin.may_edit(scope), sites.options(get_db(), scope)),
     ])
 
 
@@ -120,10 +119,10 @@ def show_device(clicked, _saved, opened):
             {"device_id": row["device_id"], "seen": row["updated_at"].isoformat()})
 
 
-def _mapping(serial, vehicle, dealer, customer, phone, city) -> device_admin.Mapping:
+def _mapping(serial, vehicle, dealer, customer, phone, city, site) -> device_admin.Mapping:
     return device_admin.Mapping(battery_serial=inputs.text(serial, 100), vehicle_number=device_admin.vehicle_key(
         inputs.text(vehicle, 100)), dealer_code=inputs.text(dealer, 32), customer_name=inputs.text(customer, 200),
-        customer_phone=inputs.text(phone, 30), city=inputs.text(city, 200))
+        customer_phone=inputs.text(phone, 30), city=inputs.text(city, 200), site_code=inputs.text(site, 32))
 
 
 @callback(Output("device-message", "children"), *[Output(f"device-{n}-error", "children") for n, _ in MAPPING_FIELDS],
@@ -158,25 +157,9 @@ def change_device(save, toggle, opened, *values):
 
 
 # -- import ---------------------------------------------------------------------------------------------------
-def _upload(contents, filename) -> tuple[str, bytes]:
-    """The uploaded file's name and bytes; ImportFileError when it is not a file upload at all."""
-    if not isinstance(contents, str) or "," not in contents:
-        raise device_import.ImportFileError("Choose a CSV or XLSX file first.")
-    limit = config.get().import_max_bytes
-    body = contents.split(",", 1)[1]
-    if len(body) > limit * 4 // 3 + 8:
-        raise device_import.ImportFileError(f"The file is larger than {device_import.size_words(limit)} "
-                                            "(IMPORT_MAX_BYTES).")
-    try:
-        data = base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        raise device_import.ImportFileError("The upload could not be read; choose the file again.") from None
-    return inputs.text(filename, 200) or "", data
-
-
 def _judge(contents, filename, dry_run: bool):
     scope = current_scope()
-    name, data = _upload(contents, filename)
+    name, data = uploaded_file(contents, filename)
     frame = device_import.read_file(name, data, config.get().import_max_bytes)
     return device_import.run(get_db(), scope, frame, dry_run=dry_run)
 
@@ -194,7 +177,7 @@ def import_devices(contents, apply_clicks, filename, imported):
         return import_error("Only engineers and admins import devices."), True, keep
     try:
         result = _judge(contents, filename, dry_run=not applying)
-    except device_import.ImportFileError as exc:
+    except ImportFileError as exc:
         return import_error(str(exc)), True, keep
     if applying:
         return (create_import_table(result.rows, result.summary(), "devices-import-table"), True,

@@ -57,7 +57,8 @@ def _cases(ids) -> dict[str, list[dict]]:
     pages = ["/", "/wall", f"/battery/{own['device_id']}", f"/battery/{other['device_id']}", "/battery/",
              f"/battery/{own['vehicle_number']}", f"/battery/{other['vehicle_number']}",
              "/battery/%00%ff", "/nope", "/scenarios", "/alerts", "/health", "/warranty", "/users", "/profile",
-             "/audit", "/devices", "/system", f"/data-health?device={own['device_id']}",
+             "/audit", "/devices", "/system", "/sites",
+             f"/sites/{OWN_SITE}", f"/sites/{OTHER_SITE}", "/sites/nope", "/sites/%00", f"/sites/{OTHER_SITE.lower()}", f"/data-health?device={own['device_id']}",
              f"/data-health?device={other['device_id']}", "/data-health?device=%00"]
     return {
         "overview-kpis.children": [dict(f, **{"overview-refresh.n_intervals": 1}) for f in filters],
@@ -93,6 +94,7 @@ def _cases(ids) -> dict[str, list[dict]]:
         **_warranty_cases(own, other),
         **_admin_cases(other),
         **_device_cases(own, other),
+        **_site_cases(),
         "..data-health-totals.children...data-health-devices.children...data-health-reasons-box.children..": [
             {}, {"data-health-dealer.value": "DEL01"}, {"data-health-problem.value": "stuck_soh"},
             {"data-health-dealer.value": ["x"], "data-health-problem.value": "1 OR 1=1"}],
@@ -196,7 +198,7 @@ def _admin_cases(other: dict) -> dict[str, list[dict]]:
     }
 
 
-MAPPING = ("battery_serial", "vehicle_number", "dealer_code", "customer_name", "customer_phone", "city")
+MAPPING = ("battery_serial", "vehicle_number", "dealer_code", "customer_name", "customer_phone", "city", "site_code")
 DEVICE_SHOW_KEY = _keys("device-head.children", "device-body.className", *[f"device-{f}.value" for f in MAPPING],
                         "device-actions.children", "device-history.children", "device-opened.data")
 DEVICE_CHANGE_KEY = _keys("device-message.children", *[f"device-{f}-error.children" for f in MAPPING],
@@ -240,6 +242,76 @@ def _device_cases(own: dict, other: dict) -> dict[str, list[dict]]:
                             for c, n in ((moves_other, "x.csv"), (all_bad, "x.csv"), ("data:x;base64,@@@", "x.csv"),
                                          (None, None), (moves_other, "x.exe"))]
         + [{"devices-import-apply.n_clicks": 1, "devices-upload.contents": all_bad, "devices-upload.filename": "x.csv"}],
+    }
+
+
+SITE_FIELDS = ("code", "name", "kind", "dealer_code", "city", "state", "address", "climate_zone", "latitude", "longitude")
+KIT_FIELDS = ("serial", "kind", "make", "model", "rating", "installed_on", "status")
+WORK_FIELDS = ("equipment", "done_on", "done_by", "next_due", "work")
+SITE_NEW_KEY = _keys("site-new-message.children", *[f"site-new-{f}-error.children" for f in SITE_FIELDS],
+                     "sites-saved.data")
+SITE_EDIT_KEY = _keys("site-edit-message.children", *[f"site-edit-{f}-error.children" for f in SITE_FIELDS],
+                      "site-head.children", "site-seen.data", "site-saved.data")
+SITE_SHOW_KEY = _keys("site-kpis.children", "site-status.options", "site-due.children", "site-equipment.children",
+                      "site-maintenance.children", "site-history.children")
+KIT_OPEN_KEY = _keys(*[f"equipment-{f}.value" for f in KIT_FIELDS], "equipment-serial.disabled", "equipment-seen.data")
+KIT_SAVE_KEY = _keys("equipment-message.children", *[f"equipment-{f}-error.children" for f in KIT_FIELDS],
+                     "equipment-saved.data")
+WORK_SAVE_KEY = _keys("maintenance-message.children", *[f"maintenance-{f}-error.children" for f in WORK_FIELDS],
+                      "maintenance-saved.data")
+SITES_IMPORT_KEY = _keys("sites-import-preview.children", "sites-import-apply.disabled", "sites-imported.data")
+OWN_SITE, OTHER_SITE = "LKO01-HUB", "DEL01-HUB"
+OTHER_KIT = "EXI-DEL01-HUB-CHA01"
+
+
+def _site_cases() -> dict[str, list[dict]]:
+    """Sites and a site's page. Every site code the browser could send: its own, another dealer's, none,
+    junk. Changes are invalid or stale and imports all-refused, so walking them changes nothing."""
+    codes = [OWN_SITE, OTHER_SITE, "NOPE", None, 5, "%", "x" * 500]
+    stale = "2000-01-01T00:00:00+00:00"
+    filters = [{}, {"sites-dealer.value": "DEL01"}, {"sites-text.value": "Okhla"}, {"sites-kind.value": "depot"},
+               {"sites-zone.value": ["x"], "sites-text.value": 5}]
+    bad_sites = _csv_upload("code,name,kind,dealer_code,city,climate_zone\n"
+                            f"{OTHER_SITE},Taken,castle,LKO01,Delhi,arctic\n")
+    bad_kit = _csv_upload("serial,site_code,kind,make,model\n"
+                          f"{OTHER_KIT},{OWN_SITE},toaster,,\n")
+    return {
+        "..sites-count.children...sites-cards.children...sites-unplaced.children..": filters,
+        "sites-download.data": [dict(f, **{f"sites-export-{k}.n_clicks": 1}) for f in filters[:2] for k in ("csv", "xlsx")],
+        SITE_NEW_KEY: [{"site-new-save.n_clicks": 1, "site-new-code.value": c, "site-new-dealer_code.value": d,
+                        "site-new-kind.value": "depot", "site-new-name.value": "Walk", "site-new-city.value": "X",
+                        "site-new-climate_zone.value": "composite", "site-new-latitude.value": lat}
+                       for c, d, lat in ((OTHER_SITE, "LKO01", None), ("T-WALK", "NOPE", None),
+                                         ("T-WALK", "DEL01", "north"), (None, ["x"], 5))]
+        + [{"site-new-save.n_clicks": 0}],
+        SITES_IMPORT_KEY: [{"sites-upload.contents": c, "sites-upload.filename": "x.csv", "sites-import-kind.value": k}
+                           for c, k in ((bad_sites, "sites"), (bad_kit, "equipment"), (bad_sites, "everything"),
+                                        ("data:x;base64,@@@", "sites"), (None, "sites"))]
+        + [{"sites-import-apply.n_clicks": 1, "sites-upload.contents": bad_kit, "sites-upload.filename": "x.csv",
+            "sites-import-kind.value": "equipment"}],
+        SITE_SHOW_KEY: [{"site-code.data": c} for c in codes],
+        "..site-batteries-grid.rowData...site-batteries-note.children..": [
+            {"site-code.data": c, "site-status.value": st} for c in codes for st in ("all", "critical", ["x"])],
+        **{f"site-{table}-download.data": [{"site-code.data": c, f"site-{table}-export-{k}.n_clicks": 1}
+                                           for c in codes[:4] for k in ("csv", "xlsx")]
+           for table in ("batteries", "equipment", "maintenance")},
+        SITE_EDIT_KEY: [{"site-edit-save.n_clicks": 1, "site-code.data": c, "site-seen.data": seen,
+                         "site-edit-name.value": "Walked", "site-edit-kind.value": "depot",
+                         "site-edit-dealer_code.value": "LKO01", "site-edit-city.value": "X",
+                         "site-edit-climate_zone.value": "composite"}
+                        for c in codes[:4] for seen in (stale, None)]
+        + [{"site-edit-save.n_clicks": 0, "site-code.data": OTHER_SITE}],
+        "..equipment-choice.options...maintenance-equipment.options..": [{"site-code.data": c} for c in codes],
+        KIT_OPEN_KEY: [{"site-code.data": c, "equipment-choice.value": e}
+                       for c in (OWN_SITE, OTHER_SITE, None) for e in (OTHER_KIT, "__new__", None, ["x"])],
+        KIT_SAVE_KEY: [{"equipment-save.n_clicks": 1, "site-code.data": c, "equipment-seen.data": o,
+                        "equipment-serial.value": OTHER_KIT, "equipment-kind.value": "toaster"}
+                       for c in (OWN_SITE, OTHER_SITE, None)
+                       for o in ({"serial": OTHER_KIT, "seen": stale}, None, "junk")],
+        WORK_SAVE_KEY: [{"maintenance-save.n_clicks": 1, "site-code.data": c, "maintenance-equipment.value": e,
+                         "maintenance-done_on.value": "2999-01-01", "maintenance-work.value": "walk",
+                         "maintenance-done_by.value": "walker"}
+                        for c in (OWN_SITE, OTHER_SITE, None) for e in (OTHER_KIT, None, 5)],
     }
 
 
@@ -342,12 +414,16 @@ def _alert_page_cases(ids) -> dict[str, list[dict]]:
 
 
 def _forbidden(ids, role: str) -> list[str]:
-    """What this role must never see: every identifier of another dealer's batteries."""
+    """What this role must never see: every identifier of another dealer's batteries, sites and equipment."""
     mine = {"dealer1": "LKO01", "dealer2": "DEL01"}.get(role)
     if mine is None:
         return []
+    from data.db import get_db
+    places = get_db().query("""SELECT s.code, e.serial FROM sites s JOIN dealers dl ON dl.id = s.dealer_id
+                               LEFT JOIN equipment e ON e.site_id = s.id WHERE dl.code <> :mine""", mine=mine)
     return [value for code, rows in ids.items() if code != mine for r in rows
-            for value in (r["device_id"], r["vehicle_number"], r["battery_serial"])]
+            for value in (r["device_id"], r["vehicle_number"], r["battery_serial"])] + \
+        sorted({p["code"] for p in places} | {p["serial"] for p in places if p["serial"]})
 
 
 def _server_callbacks(app) -> set[str]:
@@ -490,6 +566,8 @@ def _download_cases(ids, files) -> dict[str, list[tuple[str, str]]]:
                                                     (f"/download/report/{files['lko_report']}.xlsx", "LKO01"),
                                                     (f"/download/report/{files['lko_report']}.zip", "none")],
         "/download/devices-template.csv": [("/download/devices-template.csv", "mine")],
+        "/download/sites-template.csv": [("/download/sites-template.csv", "mine")],
+        "/download/equipment-template.csv": [("/download/equipment-template.csv", "mine")],
     }
 
 
@@ -523,7 +601,7 @@ def test_downloads_keep_the_role_in_scope(dash_app, app_db, fleet_ids, stored_fi
             if url.endswith(".pdf"):
                 assert body.startswith(b"%PDF") and response.mimetype == "application/pdf"
             elif url.endswith(".csv"):
-                assert body.startswith(b"device_id,battery_serial,vehicle_number,dealer_code")
+                assert body.split(b",")[0] in (b"device_id", b"code", b"serial"), (url, body[:60])
             else:
                 book = load_workbook(io.BytesIO(body))
                 cells = " ".join(str(c) for ws in book for row in ws.iter_rows(values_only=True) for c in row)

@@ -21,9 +21,10 @@ def moved(app_db):
                         USING (device_id) WHERE dl.code = 'LKO01' AND s.latitude IS NOT NULL AND d.is_active
                         ORDER BY d.device_id LIMIT 1""")
     yield row
-    app_db.execute("""UPDATE devices SET dealer_id = :dealer_id, vehicle_number = :vehicle_number,
+    app_db.execute("""UPDATE devices SET dealer_id = :dealer_id, vehicle_number = :vehicle_number, site_id = :site_id,
                              is_active = :is_active, customer_name = :customer_name WHERE device_id = :device_id""",
-                   **{k: row[k] for k in ("dealer_id", "vehicle_number", "is_active", "customer_name", "device_id")})
+                   **{k: row[k] for k in ("dealer_id", "vehicle_number", "site_id", "is_active", "customer_name",
+                                          "device_id")})
 
 
 def _positioned(app_db, code: str | None = None) -> int:
@@ -69,9 +70,15 @@ def test_an_engineer_remaps_and_deactivates_a_device_and_the_overview_follows(se
     replace_text(duo, "#device-vehicle_number", "DL1EZZ4242")
     duo.select_dcc_dropdown("#device-dealer_code", "Delhi Green Wheels (DEL01)")
     duo.find_element("#device-save").click()
+    # Its site is still the old dealer's: refused, and the form says so by the field.
+    duo.wait_for_contains_text("#device-site_code-error", "belongs to dealer LKO01, not DEL01", timeout=10)
+    duo.select_dcc_dropdown("#device-site_code", "Okhla charging hub (DEL01-HUB)")
+    duo.find_element("#device-save").click()
     duo.wait_for_contains_text("#device-message", f"Saved the mapping of {device}", timeout=10)
     assert app_db.one("""SELECT d.vehicle_number, dl.code FROM devices d JOIN dealers dl ON dl.id = d.dealer_id
                          WHERE d.device_id = :d""", d=device) == {"vehicle_number": "DL1EZZ4242", "code": "DEL01"}
+    assert app_db.scalar("SELECT s.code FROM devices d JOIN sites s ON s.id = d.site_id WHERE d.device_id = :d",
+                         d=device) == "DEL01-HUB"
     duo.wait_for_contains_text("#device-history", "DL1EZZ4242", timeout=10)
 
     duo.wait_for_element("#device-toggle", timeout=10).click()
@@ -119,7 +126,7 @@ def test_a_dealer_sees_only_its_devices_read_only(session, app_db, dash_app):
     login(client, "dealer1")
     key = ("..device-message.children...device-battery_serial-error.children...device-vehicle_number-error.children"
            "...device-dealer_code-error.children...device-customer_name-error.children...device-customer_phone-error"
-           ".children...device-city-error.children...devices-saved.data..")
+           ".children...device-city-error.children...device-site_code-error.children...devices-saved.data..")
     spec = dash_app.callback_map[key]
     values = {"device-toggle.n_clicks": 1, "device-opened.data": {"device_id": first, "seen": row["updated_at"].isoformat()}}
     body = client.post("/_dash-update-component", json={

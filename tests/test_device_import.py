@@ -12,17 +12,20 @@ import pandas as pd
 import pytest
 
 from conftest import login
-from data import device_admin, device_import
+from import_support import cli_rows, page_rows, texts
+from data import device_admin, device_import, imports
 from data.scope import Scope
 
 IMPORT_KEY = "..devices-import-preview.children...devices-import-apply.disabled...devices-imported.data.."
+PREVIEW = IMPORT_KEY.strip(".").split(".")[0]
 ENGINEER = Scope(role="engineer", actor="engineer", address="127.0.0.1")
 
 
 @pytest.fixture(scope="module")
 def fleet(app_db):
     """Two existing devices (one of each demo dealer) and what to restore afterwards."""
-    rows = app_db.query("""SELECT d.*, dl.code AS dealer_code FROM devices d JOIN dealers dl ON dl.id = d.dealer_id
+    rows = app_db.query("""SELECT d.*, dl.code AS dealer_code, st.code AS site_code FROM devices d
+                           JOIN dealers dl ON dl.id = d.dealer_id LEFT JOIN sites st ON st.id = d.site_id
                            WHERE dl.code IN ('LKO01', 'DEL01') ORDER BY dl.code, d.device_id""")
     lko = next(r for r in rows if r["dealer_code"] == "LKO01")
     dl = next(r for r in rows if r["dealer_code"] == "DEL01")
@@ -34,9 +37,9 @@ def fleet(app_db):
     for r in (lko, dl):
         app_db.execute("""UPDATE devices SET battery_serial = :battery_serial, vehicle_number = :vehicle_number,
                                  dealer_id = :dealer_id, customer_name = :customer_name, customer_phone = :customer_phone,
-                                 city = :city, is_active = :is_active WHERE device_id = :device_id""",
+                                 city = :city, is_active = :is_active, site_id = :site_id WHERE device_id = :device_id""",
                        **{k: r[k] for k in ("battery_serial", "vehicle_number", "dealer_id", "customer_name",
-                                            "customer_phone", "city", "is_active", "device_id")})
+                                            "customer_phone", "city", "is_active", "site_id", "device_id")})
     app_db.execute("DELETE FROM audit_log WHERE id > :id", id=audit_before)
 
 
@@ -44,7 +47,7 @@ def _rows(fleet) -> list[dict]:
     lko, dl = fleet["lko"], fleet["del"]
     same = {"device_id": dl["device_id"], "battery_serial": dl["battery_serial"], "vehicle_number": dl["vehicle_number"],
             "dealer_code": "DEL01", "customer_name": dl["customer_name"] or "", "customer_phone": dl["customer_phone"] or "",
-            "city": dl["city"] or ""}
+            "city": dl["city"] or "", "site_code": dl["site_code"]}
     return [
         {"device_id": "TK-IMPORT-0001", "battery_serial": "ITB-IMPORT-0001", "vehicle_number": "up 32 zz 9001",
          "dealer_code": "LKO01", "battery_model": "LFP-51V105-A", "customer_name": "Asha Devi",
@@ -53,7 +56,7 @@ def _rows(fleet) -> list[dict]:
          "dealer_code": "LKO01", "battery_model": "LFP-51V105-A"},                                     # line 3: new
         {"device_id": lko["device_id"], "battery_serial": lko["battery_serial"], "vehicle_number": lko["vehicle_number"],
          "dealer_code": "LKO01", "customer_name": "Renamed Customer", "customer_phone": lko["customer_phone"] or "",
-         "city": lko["city"] or ""},                                                                   # line 4: changed
+         "city": lko["city"] or "", "site_code": lko["site_code"]},                                    # line 4: changed
         same,                                                                                          # line 5: unchanged
         {"device_id": "TK-IMPORT-0003", "battery_serial": "ITB-IMPORT-0003", "vehicle_number": "UP32ZZ9003",
          "dealer_code": "NOPE", "battery_model": "LFP-51V105-A"},                                      # 6: unknown dealer
@@ -65,13 +68,16 @@ def _rows(fleet) -> list[dict]:
          "dealer_code": "LKO01"},                                                                      # 9: serial taken
         {"device_id": "", "battery_serial": "ITB-IMPORT-0007", "vehicle_number": "UP32ZZ9007",
          "dealer_code": "LKO01", "battery_model": "LFP-51V105-A"},                                     # 10: no device id
+        {"device_id": "TK-IMPORT-0008", "battery_serial": "ITB-IMPORT-0008", "vehicle_number": "UP32ZZ9008",
+         "dealer_code": "LKO01", "battery_model": "LFP-51V105-A", "site_code": "DEL01-HUB"},           # 11: other's site
     ]
 
 
 EXPECTED = {2: "new", 3: "new", 4: "changed", 5: "unchanged", 6: "error", 7: "error", 8: "error", 9: "error",
-            10: "error"}
+            10: "error", 11: "error"}
 REASONS = {6: "No dealer 'NOPE'", 7: "duplicate device_id TK-IMPORT-0001 (also on line 2)",
-           8: "is not a vehicle registration number", 9: "is on device", 10: "device_id is empty"}
+           8: "is not a vehicle registration number", 9: "is on device", 10: "device_id is empty",
+           11: "Site DEL01-HUB belongs to dealer DEL01, not LKO01"}
 
 
 def _csv(fleet) -> bytes:
@@ -86,44 +92,6 @@ def _xlsx(fleet) -> bytes:
 
 def _cli(dash_app, path, *flags):
     return dash_app.server.test_cli_runner().invoke(args=["devices", "import", str(path), *flags])
-
-
-def _cli_rows(output: str) -> dict[int, tuple[str, str]]:
-    out = {}
-    for line in output.splitlines():
-        if line.startswith("line "):
-            parts = line.split(None, 4)
-            out[int(parts[1])] = (parts[3], parts[4] if len(parts) > 4 else "")
-    return out
-
-
-def _texts(node) -> str:
-    if isinstance(node, (str, int, float)):
-        return str(node)
-    if isinstance(node, list):
-        return "".join(_texts(n) for n in node)
-    if isinstance(node, dict):
-        return _texts(node.get("props", {}).get("children"))
-    return ""
-
-
-def _page_rows(body: dict) -> dict[int, tuple[str, str]]:
-    """The import table's rows from the callback's answer: line, result, detail."""
-    found = {}
-
-    def walk(node):
-        if isinstance(node, list):
-            for n in node:
-                walk(n)
-        elif isinstance(node, dict):
-            if node.get("type") == "Tr":
-                cells = node["props"]["children"]
-                if cells and cells[0].get("type") == "Td":
-                    line, _, status, detail = (_texts(c["props"].get("children")) for c in cells)
-                    found[int(line)] = ({"refused": "error"}.get(status, status), detail)
-            walk(node.get("props", {}).get("children"))
-    walk(body["response"]["devices-import-preview"]["children"])
-    return found
 
 
 def _page(client, data: bytes, name: str, apply: bool) -> dict:
@@ -161,18 +129,18 @@ def test_cli_and_page_judge_the_same_file_alike_and_a_second_import_changes_noth
 
     dry = _cli(dash_app, path, "--dry-run")
     assert dry.exit_code == 1 and "nothing written: a dry run" in dry.output and "Traceback" not in dry.output
-    _check(_cli_rows(dry.output))
+    _check(cli_rows(dry.output))
     assert _snapshot(app_db) == before, "a dry run changes nothing"
 
     engineer = dash_app.server.test_client()
     login(engineer, "engineer")
     preview = _page(engineer, _csv(fleet), "devices.csv", apply=False)
-    assert _page_rows(preview) == _cli_rows(dry.output), "the page's preview and the CLI's dry run differ"
+    assert page_rows(preview, PREVIEW) == cli_rows(dry.output), "the page's preview and the CLI's dry run differ"
     assert preview["response"]["devices-import-apply"]["disabled"] is False
     assert _snapshot(app_db) == before, "a preview changes nothing"
 
     applied = _page(engineer, _csv(fleet), "devices.csv", apply=True)
-    _check(_page_rows(applied))
+    _check(page_rows(applied, PREVIEW))
     new = app_db.one("""SELECT d.vehicle_number, dl.code, d.customer_phone, b.model, d.is_active FROM devices d
                         JOIN dealers dl ON dl.id = d.dealer_id JOIN batteries b ON b.serial = d.battery_serial
                         WHERE d.device_id = 'TK-IMPORT-0001'""")
@@ -187,14 +155,14 @@ def test_cli_and_page_judge_the_same_file_alike_and_a_second_import_changes_noth
 
     after = _snapshot(app_db)
     again = _cli(dash_app, path)
-    rows = _cli_rows(again.output)
+    rows = cli_rows(again.output)
     assert {line: s for line, (s, _) in rows.items() if s != "error"} == {2: "unchanged", 3: "unchanged",
                                                                            4: "unchanged", 5: "unchanged"}
     assert _snapshot(app_db) == after, "a second import of the same file changes nothing"
 
     xlsx = tmp_path / "devices.xlsx"
     xlsx.write_bytes(_xlsx(fleet))
-    assert _cli_rows(_cli(dash_app, xlsx, "--dry-run").output) == rows, "XLSX and CSV of the same rows differ"
+    assert cli_rows(_cli(dash_app, xlsx, "--dry-run").output) == rows, "XLSX and CSV of the same rows differ"
 
 
 @pytest.mark.parametrize("name, data, words", [
@@ -214,13 +182,13 @@ def test_a_file_that_is_not_an_import_is_one_message_and_changes_nothing(dash_ap
     assert result.exit_code == 1 and words in result.output and "Traceback" not in result.output
     engineer = dash_app.server.test_client()
     login(engineer, "engineer")
-    page = _texts(_page(engineer, data, name, apply=True)["response"]["devices-import-preview"]["children"])
+    page = texts(_page(engineer, data, name, apply=True)["response"][PREVIEW]["children"])
     assert words in page
     assert _snapshot(app_db) == before
 
 
 def test_a_file_over_the_limit_is_refused(app_db):
-    with pytest.raises(device_import.ImportFileError, match="at most 1.0 KB"):
+    with pytest.raises(imports.ImportFileError, match="at most 1.0 KB"):
         device_import.read_file("big.csv", b"x" * 2_000, max_bytes=1_000)
 
 
@@ -229,7 +197,7 @@ def test_only_engineers_and_admins_import(dash_app, app_db, fleet):
     for role in ("manager", "dealer1", "viewer"):
         client = dash_app.server.test_client()
         login(client, role)
-        text = _texts(_page(client, _csv(fleet), "devices.csv", apply=True)["response"]["devices-import-preview"]["children"])
+        text = texts(_page(client, _csv(fleet), "devices.csv", apply=True)["response"][PREVIEW]["children"])
         assert "Only engineers and admins import devices" in text, role
     assert _snapshot(app_db) == before
 
