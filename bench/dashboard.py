@@ -108,6 +108,40 @@ SEED = [
 ]
 
 
+# Sites for the locations grid and the site page: every dealer a showroom, a charging hub and a
+# depot (120 sites), ten pieces of equipment each with two service records, every battery based at
+# one of its dealer's sites. Run on its own, so a --reuse of an older seed gets them too.
+SITES_PER_DEALER = 3
+SITE_SEED = [
+    """INSERT INTO sites (code, name, kind, dealer_id, city, latitude, longitude, climate_zone)
+       SELECT dl.code || '-S' || k, dl.name || ' site ' || k, (ARRAY['showroom', 'charging_hub', 'depot'])[k],
+              dl.id, dl.city, dl.latitude + k / 100.0, dl.longitude, 'composite'
+       FROM dealers dl CROSS JOIN generate_series(1, :per_dealer) k
+       WHERE NOT EXISTS (SELECT 1 FROM sites s WHERE s.dealer_id = dl.id)""",
+    """INSERT INTO equipment (site_id, kind, make, model, serial, installed_on, status)
+       SELECT s.id, CASE WHEN n = 10 THEN 'energy_meter' ELSE 'charger' END, 'Bench', 'B-1',
+              'BE-' || s.code || '-' || n, current_date - 400, CASE WHEN n = 3 THEN 'faulty' ELSE 'in_service' END
+       FROM sites s CROSS JOIN generate_series(1, 10) n ON CONFLICT (serial) DO NOTHING""",
+    """INSERT INTO maintenance_records (equipment_id, done_on, work, done_by, next_due)
+       SELECT e.id, current_date - 30 - 180 * g, 'Bench service', 'Bench', current_date + 150 - 180 * g - (e.id % 170)
+       FROM equipment e CROSS JOIN generate_series(0, 1) g
+       WHERE NOT EXISTS (SELECT 1 FROM maintenance_records m WHERE m.equipment_id = e.id)""",
+    """UPDATE devices d SET site_id = s.id
+       FROM (SELECT id, dealer_id, row_number() OVER (PARTITION BY dealer_id ORDER BY id) - 1 AS k FROM sites) s
+       WHERE d.site_id IS NULL AND s.dealer_id = d.dealer_id
+         AND s.k = (substr(d.device_id, 4)::int / 40) % :per_dealer""",
+]
+
+
+def seed_sites(db: database.Database) -> None:
+    for sql in SITE_SEED:
+        with db.transaction() as conn:
+            conn.execute(database.text(sql), {"per_dealer": SITES_PER_DEALER})
+    with db.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "ANALYZE sites; ANALYZE equipment; ANALYZE maintenance_records; ANALYZE devices")
+
+
 def seed(db: database.Database, devices: int) -> None:
     params = {"devices": devices, "dealers": DEALERS, "page_devices": PAGE_DEVICES, "n_cities": len(CITIES),
               "cities": json.dumps([{"city": c, "lat": la, "lng": lo} for c, la, lo in CITIES])}
@@ -227,6 +261,7 @@ def main(argv=None) -> int:
             db = database.Database(url)
         print(f"seeding {args.devices:,} devices x 30 days (plain PostgreSQL)…", flush=True)
         seed(db, args.devices)
+    seed_sites(db)
     raw_rows = db.scalar("SELECT count(*) FROM telemetry.battery_readings")
     hourly_rows = db.scalar("SELECT count(*) FROM telemetry.battery_hourly")
     print(f"seeded in {time.perf_counter() - started:.0f}s: {raw_rows:,} raw readings, {hourly_rows:,} hourly rollups")
@@ -237,6 +272,12 @@ def main(argv=None) -> int:
     # The export answers a click (not a range): measured once below, with the click that triggers it.
     battery_keys = [k for k in server_side if k.startswith(("battery-", "..battery-")) and k != EXPORT]
     device = db.scalar("SELECT device_id FROM devices ORDER BY device_id LIMIT 1")
+    sites_keys = [k for k in server_side if k.startswith("..sites-count")]
+    site_keys = [k for k in server_side if k.startswith(("..site-kpis", "..site-batteries-grid"))]
+    site_of = {user: db.scalar(f"""SELECT s.code FROM sites s JOIN dealers dl ON dl.id = s.dealer_id
+                                   WHERE {where} ORDER BY (SELECT count(*) FROM devices d WHERE d.site_id = s.id) DESC
+                                   LIMIT 1""")
+               for user, where in (("manager", "TRUE"), ("dealer1", "dl.code = 'LKO01'"))}
 
     figures = []
     for user in ("manager", "dealer1"):
@@ -245,6 +286,12 @@ def main(argv=None) -> int:
         values = {"overview-refresh.n_intervals": 1, "_pages_location.pathname": "/", "_pages_location.search": ""}
         for key, fig in measure_callbacks(app, client, [PAGE_CONTENT, *overview], values, args.repeat).items():
             figures.append((user, "overview", short(key), *fig))
+        values = {"sites-refresh.n_intervals": 1}
+        for key, fig in measure_callbacks(app, client, sites_keys, values, args.repeat).items():
+            figures.append((user, "sites", "locations grid", *fig))
+        values = {"site-code.data": site_of[user], "site-status.value": "all", "site-refresh.n_intervals": 1}
+        for key, fig in measure_callbacks(app, client, site_keys, values, args.repeat).items():
+            figures.append((user, "site", short(key), *fig))
         if user == "manager":
             for range_key in ("1h", "24h", "7d", "30d"):
                 values = {"battery-device.data": device, "battery-range.value": range_key,
@@ -263,6 +310,10 @@ def main(argv=None) -> int:
         worst = max(worst, p95)
         print(f"{user:<9} {page:<12} {name:<18} {p50:8.1f} {p95:8.1f} {size:11,}")
     payload = sum(size for user, page, _, _, _, size in figures if user == "manager" and page == "overview")
+    busiest = db.scalar("SELECT count(*) FROM devices d JOIN sites s ON s.id = d.site_id WHERE s.code = :c",
+                        c=site_of["manager"])
+    print(f"\n{db.scalar('SELECT count(*) FROM sites'):,} sites, {db.scalar('SELECT count(*) FROM equipment'):,} "
+          f"pieces of equipment; the measured site {site_of['manager']} holds {busiest:,} batteries")
     layout_client = app.server.test_client()
     login(layout_client, "manager")
     page_layout = len(gzip.compress(layout_client.get("/_dash-layout").get_data()))
