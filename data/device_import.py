@@ -90,7 +90,7 @@ def run(db: Database, scope: Scope, frame: pd.DataFrame, *, dry_run: bool) -> Im
             problems = device_admin.check_mapping(db, device_id, m, new_serial_model=_cell(row, "battery_model"))
             errors += list(problems.values())
         if errors:
-            result.rows.append(RowResult(line, device_id, "error", "; ".join(errors)))
+            result.rows.append(RowResult(line, device_id, "error", imports.reasons(errors)))
             continue
         stored = _stored(db, device_id)
         wanted = asdict(m)

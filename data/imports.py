@@ -39,9 +39,14 @@ class ImportResult:
 
     def summary(self) -> str:
         c = self.counts()
-        verb = "would be" if self.dry_run else "were"
+        verb = "would be" if self.dry_run else "was" if c["error"] == 1 else "were"
         return (f"{len(self.rows)} rows: {c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged "
                 f"({'nothing written: a dry run' if self.dry_run else 'applied'}); {c['error']} {verb} refused.")
+
+
+def reasons(messages) -> str:
+    """A row's reasons on one line: "No dealer 'NOPE'; kind: one of ..." (no full stop before a semicolon)."""
+    return "; ".join(m.rstrip(".") for m in messages)
 
 
 def size_words(n: int) -> str:

@@ -91,7 +91,12 @@ def _judge_site(db: Database, scope: Scope, row: dict) -> tuple[str, list[str], 
             problem = sites.dealer_change_problem(conn, form.code, values["dealer_code"])
         if problem:
             errors["dealer_code"] = problem
-    return form.code or "", list(errors.values()), now, values
+    return form.code or "", _named(errors), now, values
+
+
+def _named(errors: dict[str, str]) -> list[str]:
+    """The form's messages, each after its column (the form shows them under the field instead)."""
+    return [f"{field}: {message}" for field, message in errors.items()]
 
 
 def _judge_equipment(db: Database, scope: Scope, row: dict) -> tuple[str, list[str], dict | None, dict]:
@@ -100,7 +105,7 @@ def _judge_equipment(db: Database, scope: Scope, row: dict) -> tuple[str, list[s
     form = _equipment_row(row, stored)
     errors, values = equipment.check_equipment(db, scope, form, new=stored is None)
     now = {k: stored[k] for k in equipment.FIELDS} if stored else None
-    return serial or "", list(errors.values()), now, values
+    return serial or "", _named(errors), now, values
 
 
 def _apply(db: Database, scope: Scope, spec: Spec, key: str, now: dict | None, values: dict,
@@ -128,7 +133,7 @@ def run(db: Database, scope: Scope, kind: str, frame: pd.DataFrame, *, dry_run: 
         elif key:
             seen[key.upper()] = line
         if errors:
-            result.rows.append(RowResult(line, key, "error", "; ".join(errors)))
+            result.rows.append(RowResult(line, key, "error", imports.reasons(errors)))
             continue
         if now is None:
             status, message, before, after = "new", "", None, {k: v for k, v in values.items() if v is not None}
