@@ -141,9 +141,8 @@ def create_device_panel(dealers: list[dict], editor: bool, sites: list[dict]) ->
     def box(name):
         return dcc.Input(id=f"device-{name}", type="text", className="form-input", maxLength=100, disabled=not editor)
     controls = {name: box(name) for name, _ in MAPPING_FIELDS if name not in ("dealer_code", "site_code")}
-    controls["site_code"] = dcc.Dropdown(
-        id="device-site_code", options=[{"label": f"{s['name']} ({s['code']})", "value": s["code"]} for s in sites],
-        placeholder="No site", disabled=not editor, className="filter form-control")
+    controls["site_code"] = dcc.Dropdown(id="device-site_code", options=site_options(sites), placeholder="No site",
+                                         disabled=not editor, className="filter form-control")
     controls["dealer_code"] = dcc.Dropdown(
         id="device-dealer_code", options=[{"label": f"{d['name']} ({d['code']})", "value": d["code"]} for d in dealers],
         clearable=False, disabled=not editor, className="filter form-control")
@@ -157,6 +156,10 @@ def create_device_panel(dealers: list[dict], editor: bool, sites: list[dict]) ->
             html.Div(id="device-history"),
         ]),
     ])
+
+
+def site_options(sites: list[dict]) -> list[dict]:
+    return [{"label": f"{s['name']} ({s['code']})", "value": s["code"]} for s in sites]
 
 
 def create_device_head(row: dict) -> html.Div:

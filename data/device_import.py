@@ -3,7 +3,8 @@
 
 Every row is judged on its own (``device_admin.check_mapping``, plus duplicates inside the file):
 valid rows are applied, each invalid row is reported with its line number and reason, one bad row
-never blocks the others. A row equal to what is stored is "unchanged", so importing the same file
+never blocks the others. An optional column the file leaves out keeps what is stored; an empty cell
+clears it. A row equal to what is stored is "unchanged", so importing the same file
 twice changes nothing the second time. A dry run judges every row and writes nothing.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from data.scope import Scope
 REQUIRED = ("device_id", "battery_serial", "vehicle_number", "dealer_code")
 OPTIONAL = ("battery_model", "customer_name", "customer_phone", "city", "site_code", "active")
 COLUMNS = REQUIRED + OPTIONAL
+KEPT_WHEN_ABSENT = ("customer_name", "customer_phone", "city")
 TEMPLATE_ROWS = [
     {"device_id": "TK-51100-9001", "battery_serial": "ITB26009001", "vehicle_number": "UP32AB1234",
      "dealer_code": "LKO01", "battery_model": "LFP-51V105-A", "customer_name": "Ramesh Kumar",
@@ -60,18 +62,19 @@ def run(db: Database, scope: Scope, frame: pd.DataFrame, *, dry_run: bool) -> Im
         raise ImportFileError("Only engineers and admins import devices.")
     result = ImportResult(dry_run=dry_run)
     seen: dict[str, dict[str, int]] = {"device_id": {}, "battery_serial": {}, "vehicle_number": {}}
-    names_sites = "site_code" in frame.columns
+    present = set(frame.columns)
     for index, row in enumerate(frame.to_dict("records")):
         line = index + 2
         device_id = _cell(row, "device_id") or ""
         dealer_code = (_cell(row, "dealer_code") or "").upper() or None
-        site_code = ((_cell(row, "site_code") or "").upper() or None) if names_sites \
+        kept = _stored(db, device_id) if device_id and not present.issuperset(KEPT_WHEN_ABSENT) else None
+        site_code = ((_cell(row, "site_code") or "").upper() or None) if "site_code" in present \
             else _kept_site(db, device_id, dealer_code)
         m = Mapping(battery_serial=_cell(row, "battery_serial"),
                     vehicle_number=device_admin.vehicle_key(_cell(row, "vehicle_number")),
-                    dealer_code=dealer_code,
-                    customer_name=_cell(row, "customer_name"), customer_phone=_cell(row, "customer_phone"),
-                    city=_cell(row, "city"), site_code=site_code)
+                    dealer_code=dealer_code, site_code=site_code,
+                    **{name: _cell(row, name) if name in present else (kept or {}).get(name)
+                       for name in KEPT_WHEN_ABSENT})
         errors = []
         if not device_id:
             errors.append("device_id is empty")

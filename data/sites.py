@@ -289,6 +289,8 @@ def status_counts(db: Database, scope: Scope, site_id: int) -> tuple[dict[str, i
     return counts, (sum(float(r["soh_sum"] or 0) for r in rows) / measured if measured else None)
 
 
-def options(db: Database, scope: Scope) -> list[dict]:
+def options(db: Database, scope: Scope, dealer_code: str | None = None) -> list[dict]:
+    """Sites in scope (of one dealer, when given), for a choice of site."""
     return db.query(f"""SELECT s.code, s.name, dl.code AS dealer_code FROM sites s JOIN dealers dl ON dl.id = s.dealer_id
-                        WHERE {scope.sites('s')} ORDER BY dl.name, s.name""", **scope.params())
+                        WHERE {scope.sites('s')} AND (CAST(:dealer AS text) IS NULL OR dl.code = :dealer)
+                        ORDER BY dl.name, s.name""", dealer=dealer_code, **scope.params())

@@ -15,7 +15,7 @@ import inputs
 from auth import current_scope
 from components.devices_page import (MAPPING_FIELDS, create_device_actions, create_device_head, create_devices_layout,
                                      create_history_table, create_import_table, export_frame, field_errors,
-                                     grid_rows, import_error)
+                                     grid_rows, import_error, site_options)
 from components.empty import create_empty_state, create_not_found
 from components.export import table_file
 from data import device_admin, device_import, sites
@@ -117,6 +117,15 @@ def show_device(clicked, _saved, opened):
             create_device_actions(row) if device_admin.may_edit(scope) else None,
             create_history_table(device_admin.history(db, scope, row["device_id"])),
             {"device_id": row["device_id"], "seen": row["updated_at"].isoformat()})
+
+
+@callback(Output("device-site_code", "options"), Input("device-dealer_code", "value"), prevent_initial_call=True)
+def sites_of_dealer(dealer):
+    """The sites the device may be based at: its dealer's (the mapping check refuses any other)."""
+    scope = current_scope()
+    if scope.role not in ROLES:
+        return []
+    return site_options(sites.options(get_db(), scope, inputs.text(dealer, 32)))
 
 
 def _mapping(serial, vehicle, dealer, customer, phone, city, site) -> device_admin.Mapping:

@@ -226,6 +226,7 @@ def _device_cases(own: dict, other: dict) -> dict[str, list[dict]]:
     all_bad = _csv_upload(header + f"{other['device_id']},{other['battery_serial']},NOT A NUMBER,NOPE\n")
     return {
         "devices-count.children": filters,
+        "device-site_code.options": [{"device-dealer_code.value": d} for d in ("LKO01", "DEL01", None, ["x"], "%")],
         "devices-grid.getRowsResponse": grid,
         "devices-download.data": [dict(f, **{f"devices-export-{k}.n_clicks": 1}) for f in filters[:3]
                                   for k in ("csv", "xlsx")],

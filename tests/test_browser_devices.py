@@ -69,9 +69,8 @@ def test_an_engineer_remaps_and_deactivates_a_device_and_the_overview_follows(se
 
     replace_text(duo, "#device-vehicle_number", "DL1EZZ4242")
     duo.select_dcc_dropdown("#device-dealer_code", "Delhi Green Wheels (DEL01)")
-    duo.find_element("#device-save").click()
-    # Its site is still the old dealer's: refused, and the form says so by the field.
-    duo.wait_for_contains_text("#device-site_code-error", "belongs to dealer LKO01, not DEL01", timeout=10)
+    # The site choice follows the dealer: the old dealer's site is gone, the new dealer's are offered.
+    duo.wait_for_contains_text("#device-site_code", "No site", timeout=10)
     duo.select_dcc_dropdown("#device-site_code", "Okhla charging hub (DEL01-HUB)")
     duo.find_element("#device-save").click()
     duo.wait_for_contains_text("#device-message", f"Saved the mapping of {device}", timeout=10)

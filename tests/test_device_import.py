@@ -192,6 +192,17 @@ def test_a_file_over_the_limit_is_refused(app_db):
         device_import.read_file("big.csv", b"x" * 2_000, max_bytes=1_000)
 
 
+def test_a_column_left_out_keeps_what_is_stored_and_an_empty_cell_clears_it(app_db, fleet):
+    dl = device_admin.one(app_db, ENGINEER, fleet["del"]["device_id"])
+    assert dl["customer_name"] and dl["city"] and dl["site_code"]
+    required = {k: dl[k] for k in device_import.REQUIRED if k != "device_id"}
+    bare = pd.DataFrame([{"device_id": dl["device_id"], **required}])
+    assert [r.status for r in device_import.run(app_db, ENGINEER, bare, dry_run=True).rows] == ["unchanged"]
+    emptied = pd.DataFrame([{"device_id": dl["device_id"], **required, "city": ""}])
+    row = device_import.run(app_db, ENGINEER, emptied, dry_run=True).rows[0]
+    assert (row.status, row.message) == ("changed", f"city: {dl['city']} → —")
+
+
 def test_only_engineers_and_admins_import(dash_app, app_db, fleet):
     before = _snapshot(app_db)
     for role in ("manager", "dealer1", "viewer"):
