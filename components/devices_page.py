@@ -11,9 +11,8 @@ from components.alerts_page import GRID_THEME
 from components.audit_page import changed_values
 from components.empty import create_empty_state
 from components.export import create_export_buttons
-from components.formats import duration, ist, share
+from components.formats import duration, ist, ist_naive, share
 from components.health_page import create_data_table
-from ingest.readings import IST
 
 BLOCK = 100
 COLUMNS = [
@@ -113,14 +112,13 @@ def grid_rows(rows: list[dict]) -> list[dict]:
 
 
 def export_frame(rows: list[dict]) -> pd.DataFrame:
-    def naive(t):
-        return pd.Timestamp(t).tz_convert(IST).tz_localize(None) if t is not None and not pd.isna(t) else None
     return pd.DataFrame([{
         "Device": r["device_id"], "Battery serial": r["battery_serial"], "Model": r["model"],
         "Vehicle": r["vehicle_number"], "Dealer code": r["dealer_code"], "Dealer": r["dealer"],
         "Customer": r["customer_name"], "Customer phone": r["customer_phone"], "City": r["city"],
         "Site code": r["site_code"], "Site": r["site"],
-        "Activated (IST)": naive(r["activated_at"]), "Active": r["is_active"], "Last seen (IST)": naive(r["last_seen"]),
+        "Activated (IST)": ist_naive(r["activated_at"]), "Active": r["is_active"],
+        "Last seen (IST)": ist_naive(r["last_seen"]),
         "Data 24 h (share)": None if r.get("complete_24h") is None else round(float(r["complete_24h"]), 3),
         "Data 7 d (share)": None if r.get("complete_7d") is None else round(float(r["complete_7d"]), 3),
     } for r in rows], columns=["Device", "Battery serial", "Model", "Vehicle", "Dealer code", "Dealer", "Customer",

@@ -30,6 +30,11 @@ def ist(t, fmt: str = "%d %b %Y %H:%M") -> str:
     return "—" if missing(t) else pd.Timestamp(t).tz_convert(IST).strftime(fmt)
 
 
+def ist_naive(t):
+    """A moment as an Indian wall-clock time without a zone, for a spreadsheet (its header says IST)."""
+    return None if missing(t) else pd.Timestamp(t).tz_convert(IST).tz_localize(None)
+
+
 def devices(n) -> str:
     """"1 device", "3 devices"."""
     return f"{count(n)} device" + ("" if n == 1 else "s")

@@ -14,8 +14,8 @@ from components.audit_page import changed_values
 from components.empty import create_empty_state
 from components.export import create_export_buttons
 from components.fleet_map import create_base_layers
-from components.formats import ist
-from components.health_page import create_data_table
+from components.formats import ist, ist_naive
+from components.health_page import create_data_table, day, number
 from components.kpi import create_kpi_card
 from components.sites_page import (CLIMATE_ZONES, KINDS, STATUS_WORDS, create_site_form, form_field, options)
 from data.equipment import KINDS as EQUIPMENT_KINDS, STATUSES as EQUIPMENT_STATUSES
@@ -38,14 +38,6 @@ BATTERY_COLUMNS = [
     {"field": "charge_cycle", "headerName": "Cycles", "width": 90, "type": "rightAligned"},
     {"field": "reading_time", "headerName": "Last reading (IST)", "width": 150},
 ]
-
-
-def _number(v, digits: int = 1) -> str:
-    return "—" if v is None or pd.isna(v) else f"{v:.{digits}f}"
-
-
-def _day(v) -> str:
-    return "—" if v is None or pd.isna(v) else f"{v:%d %b %Y}"
 
 
 def create_site_head(site: dict) -> html.Div:
@@ -110,20 +102,18 @@ def battery_rows(rows: list[dict]) -> list[dict]:
         "vehicle_number": r["vehicle_number"] or r["device_id"],
         "device_id": r["device_id"], "battery_serial": r["battery_serial"] or "—",
         "customer_name": r["customer_name"] or "—", "status": STATUS_WORDS.get(r["status"], r["status"]),
-        "soc": _number(r["soc"], 0), "soh": _number(r["soh"]) if r["soh_measured"] else "not measured",
-        "temperature": _number(r["temperature"]), "charge_cycle": "—" if r["charge_cycle"] is None else r["charge_cycle"],
+        "soc": number(r["soc"], 0), "soh": number(r["soh"]) if r["soh_measured"] else "not measured",
+        "temperature": number(r["temperature"]), "charge_cycle": "—" if r["charge_cycle"] is None else r["charge_cycle"],
         "reading_time": ist(r["reading_time"]),
     } for r in rows]
 
 
 def battery_frame(rows: list[dict], site_code: str) -> pd.DataFrame:
-    def naive(t):
-        return pd.Timestamp(t).tz_convert("Asia/Kolkata").tz_localize(None) if t is not None else None
     return pd.DataFrame([{
         "Site": site_code, "Vehicle": r["vehicle_number"], "Device": r["device_id"], "Battery serial": r["battery_serial"],
         "Customer": r["customer_name"], "Status": STATUS_WORDS.get(r["status"], r["status"]), "SOC (%)": r["soc"],
         "SOH (%)": r["soh"] if r["soh_measured"] else None, "Temperature (°C)": r["temperature"],
-        "Charge cycles": r["charge_cycle"], "Last reading (IST)": naive(r["reading_time"]),
+        "Charge cycles": r["charge_cycle"], "Last reading (IST)": ist_naive(r["reading_time"]),
     } for r in rows], columns=["Site", "Vehicle", "Device", "Battery serial", "Customer", "Status", "SOC (%)",
                                "SOH (%)", "Temperature (°C)", "Charge cycles", "Last reading (IST)"])
 
@@ -132,7 +122,7 @@ def battery_frame(rows: list[dict], site_code: str) -> pd.DataFrame:
 def _due(r: dict):
     if r["due"] is None:
         return "—" if r["status"] != "retired" else "retired"
-    return html.Span(f"{_day(r['next_due'])} ({r['due']})", className=f"due-{r['due'].replace(' ', '-')}")
+    return html.Span(f"{day(r['next_due'])} ({r['due']})", className=f"due-{r['due'].replace(' ', '-')}")
 
 
 def create_equipment_table(rows: list[dict]) -> html.Div:
@@ -140,9 +130,9 @@ def create_equipment_table(rows: list[dict]) -> html.Div:
         return create_empty_state("No equipment recorded", "Chargers, meters, inverters, solar arrays and stationary "
                                                            "batteries at this site appear here.")
     body = [[r["serial"], EQUIPMENT_KINDS.get(r["kind"], r["kind"]), r["make"], r["model"], r["rating"] or "—",
-             _day(r["installed_on"]),
+             day(r["installed_on"]),
              html.Span(EQUIPMENT_STATUSES.get(r["status"], r["status"]), className=f"equipment-{r['status']}"),
-             _day(r["last_service"]), _due(r)] for r in rows]
+             day(r["last_service"]), _due(r)] for r in rows]
     return create_data_table("site-equipment-table", ["Serial", "Kind", "Make", "Model", "Rating", "Installed",
                                                       "Status", "Last service", "Next service due"], body, len(rows))
 
@@ -153,7 +143,7 @@ def create_due_list(rows: list[dict]) -> html.Div:
         return html.P("Nothing due in the next 30 days.", className="panel-hint", id="site-due-none")
     due.sort(key=lambda r: r["next_due"])
     return html.Ul(className="due-list", id="site-due-list", children=[
-        html.Li([html.Span(f"{_day(r['next_due'])}", className=f"due-{r['due'].replace(' ', '-')}"), " ",
+        html.Li([html.Span(f"{day(r['next_due'])}", className=f"due-{r['due'].replace(' ', '-')}"), " ",
                  f"{EQUIPMENT_KINDS.get(r['kind'], r['kind'])} {r['serial']} ({r['make']} {r['model']})",
                  html.Span(f" · {r['due']}", className="panel-hint")]) for r in due])
 
@@ -171,8 +161,8 @@ def equipment_frame(rows: list[dict]) -> pd.DataFrame:
 def create_maintenance_table(rows: list[dict]) -> html.Div:
     if not rows:
         return create_empty_state("No maintenance recorded yet")
-    body = [[_day(r["done_on"]), r["serial"], EQUIPMENT_KINDS.get(r["kind"], r["kind"]), r["work"], r["done_by"],
-             _day(r["next_due"])] for r in rows]
+    body = [[day(r["done_on"]), r["serial"], EQUIPMENT_KINDS.get(r["kind"], r["kind"]), r["work"], r["done_by"],
+             day(r["next_due"])] for r in rows]
     return create_data_table("site-maintenance-table", ["Done on", "Serial", "Kind", "Work done", "Done by",
                                                         "Next due"], body[:300], len(body))
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 
 from data import audit
 from data.db import Database, like_escaped, text
-from data.forms import FormError
+from data.forms import FormError, refuse_if_stale
 from data.scope import Scope
 
 EDITORS = ("admin", "engineer")
@@ -117,19 +116,13 @@ def _mapping_of(row: dict) -> dict:
     return {k: row.get(k) for k in Mapping.__dataclass_fields__}
 
 
-def _stamp(value) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
 def _locked(conn, scope: Scope, device_id: str, seen) -> dict:
     row = conn.execute(text(f"{_ROW} WHERE d.device_id = :id AND {scope.devices('d')} FOR UPDATE OF d"),
                        {"id": device_id, **scope.params()}).mappings().first()
     if row is None:
         raise DeviceFormError({"form": "That device does not exist."})
     row = dict(row)
-    if seen is not None and _stamp(row["updated_at"]) != _stamp(seen):
-        raise DeviceFormError({"form": f"{device_id} was changed by someone else since you opened it: reopen it "
-                                       "and make your change again."})
+    refuse_if_stale(DeviceFormError, device_id, row["updated_at"], seen)
     return row
 
 

@@ -48,14 +48,6 @@ def _stored(db: Database, device_id: str) -> dict | None:
                   id=device_id)
 
 
-def _kept_site(db: Database, device_id: str, dealer_code: str | None) -> str | None:
-    """A file without a site_code column (made before sites existed) keeps each device's site, unless
-    it moves the device to another dealer, whose sites the old one is not among."""
-    return db.scalar("""SELECT st.code FROM devices d JOIN sites st ON st.id = d.site_id
-                        JOIN dealers dl ON dl.id = st.dealer_id WHERE d.device_id = :id AND dl.code = :dealer""",
-                     id=device_id, dealer=dealer_code or "")
-
-
 def run(db: Database, scope: Scope, frame: pd.DataFrame, *, dry_run: bool) -> ImportResult:
     """Judge every row; unless ``dry_run``, apply the valid ones (each in its own transaction)."""
     if not device_admin.may_edit(scope):
@@ -67,14 +59,16 @@ def run(db: Database, scope: Scope, frame: pd.DataFrame, *, dry_run: bool) -> Im
         line = index + 2
         device_id = _cell(row, "device_id") or ""
         dealer_code = (_cell(row, "dealer_code") or "").upper() or None
-        kept = _stored(db, device_id) if device_id and not present.issuperset(KEPT_WHEN_ABSENT) else None
+        stored = _stored(db, device_id) if device_id else None
+        kept = stored or {}
+        # A file without a site_code column (made before sites existed) keeps each device's site,
+        # unless it moves the device to another dealer, among whose sites the old one is not.
         site_code = ((_cell(row, "site_code") or "").upper() or None) if "site_code" in present \
-            else _kept_site(db, device_id, dealer_code)
+            else kept.get("site_code") if kept.get("dealer_code") == dealer_code else None
         m = Mapping(battery_serial=_cell(row, "battery_serial"),
                     vehicle_number=device_admin.vehicle_key(_cell(row, "vehicle_number")),
                     dealer_code=dealer_code, site_code=site_code,
-                    **{name: _cell(row, name) if name in present else (kept or {}).get(name)
-                       for name in KEPT_WHEN_ABSENT})
+                    **{name: _cell(row, name) if name in present else kept.get(name) for name in KEPT_WHEN_ABSENT})
         errors = []
         if not device_id:
             errors.append("device_id is empty")
@@ -95,7 +89,6 @@ def run(db: Database, scope: Scope, frame: pd.DataFrame, *, dry_run: bool) -> Im
         if errors:
             result.rows.append(RowResult(line, device_id, "error", imports.reasons(errors)))
             continue
-        stored = _stored(db, device_id)
         wanted = asdict(m)
         if stored is not None:
             now = {k: stored[k] for k in wanted}

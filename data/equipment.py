@@ -7,7 +7,6 @@ the audit log under the equipment's serial. ``check_equipment`` is shared by the
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -17,6 +16,8 @@ import sqlalchemy as sa
 from data import audit
 from data.db import Database, text
 from data.scope import Scope
+from data.device_admin import SERIAL
+from data.forms import refuse_if_stale
 from data.sites import DUE_SOON_DAYS, EDITORS, TODAY, SiteFormError
 
 KINDS = {"charger": "Charger", "energy_meter": "Energy meter", "inverter": "Inverter", "solar_array": "Solar array",
@@ -25,7 +26,6 @@ STATUSES = {"in_service": "In service", "faulty": "Faulty", "under_maintenance":
             "retired": "Retired"}
 TEXT_MAX, RATING_MAX, WORK_MAX = 100, 40, 1000
 OLDEST = date(2000, 1, 1)
-SERIAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./:-]{0,99}$")
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,6 @@ def write(conn, values: dict, *, new: bool) -> None:
     conn.execute(text(sql), values)
 
 
-def _stamp(value) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
 def save(db: Database, scope: Scope, f: EquipmentForm, *, seen=None) -> dict:
     """Add equipment (``seen`` None) or change it (``seen``: the ``updated_at`` it was opened with)."""
     if not may_edit(scope):
@@ -153,9 +149,7 @@ def save(db: Database, scope: Scope, f: EquipmentForm, *, seen=None) -> dict:
                                    {"serial": f.serial, **scope.params()}).mappings().first()
                 if row is None:
                     raise SiteFormError({"form": "That equipment does not exist."})
-                if _stamp(row["updated_at"]) != _stamp(seen):
-                    raise SiteFormError({"form": f"{f.serial} was changed by someone else since you opened it: "
-                                                 "reopen it and make your change again."})
+                refuse_if_stale(SiteFormError, f.serial, row["updated_at"], seen)
                 before, after = audit.changed({k: row[k] for k in FIELDS}, values)
                 if after:
                     write(conn, values, new=False)
@@ -182,12 +176,13 @@ def listing(db: Database, scope: Scope, site_id: int | None = None) -> list[dict
         site=site_id, **scope.params())
 
 
-def record_maintenance(db: Database, scope: Scope, serial: str, f: MaintenanceForm) -> dict:
-    """Keep a maintenance record for the equipment; returns it as stored."""
+def record_maintenance(db: Database, scope: Scope, serial: str | None, f: MaintenanceForm,
+                       site_code: str | None = None) -> dict:
+    """Keep a maintenance record for the equipment (at ``site_code``, when given); returns it as stored."""
     if not may_edit(scope):
         raise SiteFormError({"form": "Only engineers and admins record maintenance."})
     item = one(db, scope, serial) if serial else None
-    if item is None:
+    if item is None or (site_code is not None and item["site_code"] != site_code):
         raise SiteFormError({"form": "Choose the equipment the work was done on."})
     errors: dict[str, str] = {}
     done, due = day_of(f.done_on), day_of(f.next_due)

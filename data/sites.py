@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 
 from data import audit
 from data.db import Database, like_escaped, text
-from data.forms import FormError
+from data.forms import FormError, refuse_if_stale
 from data.fleet import STATUSES, FleetFilter, fleet_cte, fleet_params
 from data.scope import Scope
 
@@ -127,10 +126,6 @@ def one(db: Database, scope: Scope, code: str) -> dict | None:
     return db.one(f"{_ROW} WHERE s.code = :code AND {scope.sites('s')}", code=code, **scope.params())
 
 
-def _stamp(value) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
 def _stored_values(row: dict) -> dict:
     return {k: row.get(k) for k in FIELDS}
 
@@ -183,9 +178,7 @@ def update(db: Database, scope: Scope, code: str, seen, f: SiteForm) -> dict:
                            {"code": code, **scope.params()}).mappings().first()
         if row is None:
             raise SiteFormError({"form": "That site does not exist."})
-        if seen is not None and _stamp(row["updated_at"]) != _stamp(seen):
-            raise SiteFormError({"form": f"{code} was changed by someone else since you opened it: reopen it and "
-                                         "make your change again."})
+        refuse_if_stale(SiteFormError, code, row["updated_at"], seen)
         problem = dealer_change_problem(conn, code, values["dealer_code"]) if row["dealer_code"] != values["dealer_code"] \
             else None
         if problem:

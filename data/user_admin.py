@@ -14,7 +14,7 @@ from datetime import datetime
 
 from data import audit, passwords, sessions
 from data.db import Database, text
-from data.forms import FormError
+from data.forms import FormError, refuse_if_stale
 from data.scope import Scope
 from data.users import ROLES, find
 
@@ -128,14 +128,8 @@ def _current(conn, user_id: int, seen: datetime | str | None) -> dict:
     if row is None:
         raise UserFormError({"form": "That user no longer exists."})
     row = dict(row)
-    if seen is not None and _stamp(row["updated_at"]) != _stamp(seen):
-        raise UserFormError({"form": f"{row['username']} was changed by someone else since you opened it: "
-                                     "reopen it and make your change again."})
+    refuse_if_stale(UserFormError, row["username"], row["updated_at"], seen)
     return row
-
-
-def _stamp(value) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _other_active_admins(conn, user_id: int) -> int:

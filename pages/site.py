@@ -227,14 +227,11 @@ def record_maintenance(clicks, code, *values):
     if site is None or not equipment.may_edit(scope):
         return import_error("Only engineers and admins record maintenance."), *clear, dash.no_update
     serial = inputs.text(fields["equipment"], 100)
-    item = equipment.one(get_db(), scope, serial) if serial else None
-    if item is None or item["site_code"] != site["code"]:
-        return import_error("Choose the equipment the work was done on."), *clear, dash.no_update
     form = equipment.MaintenanceForm(done_on=inputs.text(fields["done_on"], 40), work=inputs.text(fields["work"], 2000),
                                      done_by=inputs.text(fields["done_by"], 200),
                                      next_due=inputs.text(fields["next_due"], 40))
     try:
-        equipment.record_maintenance(get_db(), scope, serial, form)
+        equipment.record_maintenance(get_db(), scope, serial, form, site_code=site["code"])
     except sites.SiteFormError as exc:
         errors = [exc.errors.get(n, "") for n, _ in MAINTENANCE_FIELDS]
         return import_error(exc.errors.get("form") or "Not recorded: see the fields marked."), *errors, dash.no_update
