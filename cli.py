@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import os
 import sys
 
 import click
@@ -19,6 +20,7 @@ import config
 from data import apikeys, contacts, device_import, imports, site_import, users
 from data.db import Database
 from data.scope import Scope
+from ingest import history_import
 
 
 def _password(read_stdin: bool) -> str:
@@ -38,7 +40,8 @@ def register(server: Flask, db: Database) -> None:
 
     @group.command("create")
     @click.argument("username")
-    @click.option("--role", type=click.Choice(users.ROLES), required=True)
+    @click.option("--role", type=click.Choice(apikeys.KEY_ROLES), required=True,
+                  help="ingest: may only push data (/api/v1/ingest/..., /api/v1/telemetry)")
     @click.option("--dealer", "dealer_code", help="Dealer code (dealer users only).")
     @click.option("--name", "display_name", help="Name shown in the app.")
     @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -83,6 +86,7 @@ def register(server: Flask, db: Database) -> None:
     server.cli.add_command(_site_import_group(db, "equipment", "Equipment at the sites in bulk (import sites first)."))
     server.cli.add_command(_rul_group(db))
     server.cli.add_command(_reports_group(db))
+    server.cli.add_command(_telemetry_group(db))
 
 
 def _apikeys_group(db: Database) -> AppGroup:
@@ -96,7 +100,8 @@ def _apikeys_group(db: Database) -> AppGroup:
 
     @group.command("create")
     @click.argument("name")
-    @click.option("--role", type=click.Choice(users.ROLES), required=True)
+    @click.option("--role", type=click.Choice(apikeys.KEY_ROLES), required=True,
+                  help="ingest: may only push data (/api/v1/ingest/..., /api/v1/telemetry)")
     @click.option("--dealer", "dealer_code", help="Dealer code (dealer keys only).")
     def create(name, role, dealer_code):
         key = run(lambda: apikeys.create(db, name, role, dealer_code))
@@ -182,6 +187,47 @@ def _site_import_group(db: Database, kind: str, help_text: str) -> AppGroup:
     def template():
         """Print the import template (CSV) with one example row."""
         click.echo(site_import.template_csv(kind), nl=False)
+
+    return group
+
+
+def _telemetry_group(db: Database) -> AppGroup:
+    group = AppGroup("telemetry", help="Telemetry history: import vendor or our own exports.")
+
+    @group.command("import")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+    @click.option("--stream", type=click.Choice(history_import.IMPORT_STREAMS),
+                  help="What the files hold (default: told by the columns: GPS if lat/latitude, else battery).")
+    @click.option("--restart", is_flag=True, help="Import a file again from its first row.")
+    def import_files(files, stream, restart):
+        """Load CSV/XLSX history through the ingest path; an interrupted import resumes where it stopped."""
+        from tqdm import tqdm
+
+        failed = False
+        for path in files:
+            with tqdm(total=0, unit="row", desc=os.path.basename(path), leave=False) as bar:
+                def progress(done, total, bar=bar):
+                    bar.total = max(total, done)
+                    bar.n = done
+                    bar.refresh()
+                try:
+                    summary = history_import.import_file(db, path, stream, restart, progress)
+                except history_import.HistoryFileError as exc:
+                    click.echo(f"error: {exc}", err=True)
+                    failed = True
+                    continue
+                except KeyboardInterrupt:
+                    click.echo(f"\ninterrupted in {path}: run the same command again to carry on from the last "
+                               "batch written", err=True)
+                    raise SystemExit(130) from None
+            click.echo(summary.line())
+            for line in summary.first_errors:
+                click.echo(f"  {line}")
+            if summary.rejected > len(summary.first_errors):
+                click.echo(f"  … and {summary.rejected - len(summary.first_errors):,} more rejected rows "
+                           "(kept with their reasons: /data-health)")
+        if failed:
+            raise SystemExit(1)
 
     return group
 

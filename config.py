@@ -143,6 +143,7 @@ class Settings:
     escalation_webhook_url: str
     escalation_email_to: str
     alert_flood_limit: int
+    tariff_inr_per_kwh: float
     alert_escalation_minutes: int
     alert_reminder_minutes: int
     public_url: str
@@ -212,6 +213,7 @@ def load(env: dict | None = None) -> Settings:
         escalation_webhook_url=_http_url(env, "ESCALATION_WEBHOOK_URL"),
         escalation_email_to=(env.get("ESCALATION_EMAIL_TO") or "").strip(),
         alert_flood_limit=_number(env, "ALERT_FLOOD_LIMIT", 20, minimum=1),
+        tariff_inr_per_kwh=_number(env, "TARIFF_INR_PER_KWH", 8.0, kind=float, minimum=0, maximum=1000),
         alert_escalation_minutes=_number(env, "ALERT_ESCALATION_MINUTES", 30, minimum=1),
         eol_soh=_number(env, "EOL_SOH", 80.0, kind=float, minimum=50, maximum=95),
         health_report_time=_clock(env, "HEALTH_REPORT_TIME", "08:00"),

@@ -99,6 +99,19 @@ def iso_date(value: Any):
     return day if 2000 <= day.year <= 2100 else None
 
 
+def date_range(since: Any, until: Any, problems: list[str]) -> tuple[Any, Any]:
+    """(first, last) days of a From/To picker pair, None where not chosen; what is wrong with them
+    is added to ``problems`` as sentences."""
+    days = {}
+    for name, value in (("From", since), ("To", until)):
+        days[name] = iso_date(value)
+        if days[name] is None and value not in (None, ""):
+            problems.append(f"“{name}” is not a date.")
+    if days["From"] and days["To"] and days["From"] > days["To"]:
+        problems.append(f"“From” ({days['From']:%d %b %Y}) is after “To” ({days['To']:%d %b %Y}): swap them.")
+    return days["From"], days["To"]
+
+
 def alert_filter(severities=None, types=None, statuses=None, dealer=None, city=None, since=None, until=None,
                  vehicle=None, *, whole_fleet: bool):
     """The alerts page's filters as an ``AlertFilter``: unknown choices dropped, a dealer only for

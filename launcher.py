@@ -18,7 +18,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import config
-from data import demo, migrate, telemetry
+from data import apikeys, demo, migrate, telemetry
 from data.db import Database, DatabaseUnavailable, resolve_url
 from ingest import history
 
@@ -39,6 +39,7 @@ def _free_port(host: str) -> int:
         return s.getsockname()[1]
 
 
+DEMO_PUSH_KEY = "demo-simulator"  # the simulator's meters push with this ingest key, made anew each start
 # The simulator has no vendor rate limit to respect, so the demo's first cycle can fetch a day quickly.
 DEMO_INGEST = {
     "INTELLICAR_USERNAME": "demo", "INTELLICAR_PASSWORD": "demo", "INTELLICAR_CALLS_PER_SECOND": "200",
@@ -129,6 +130,7 @@ def main() -> int:
         db = Database(url)
         demo.seed_registry(db, demo.fleet())
         demo.seed_users(db)
+        push_key = apikeys.rotate(db, DEMO_PUSH_KEY, "ingest")
         db.dispose()
     except (config.ConfigError, DatabaseUnavailable) as exc:
         print(f"make run: {exc}", file=sys.stderr)
@@ -138,13 +140,14 @@ def main() -> int:
     # Children reach the embedded server through its socket; only this process holds a server handle.
     # The worker polls the fleet simulator through the real Intellicar client, over real HTTP.
     sim_port = _free_port(settings.host)
-    env = dict(os.environ, DATABASE_URL=url, DEMO_MODE="1", **DEMO_INGEST,
+    env = dict(os.environ, DATABASE_URL=url, DEMO_MODE="1", **DEMO_INGEST, SIM_PUSH_KEY=push_key,
                INTELLICAR_BASE_URL=f"http://{settings.host}:{sim_port}/api/standard")
     python = sys.executable
     sim_url = f"http://{settings.host}:{sim_port}"
     procs = [
         subprocess.Popen([python, "-m", "ingest.simulator", "serve", "--host", settings.host, "--port", str(sim_port),
-                          "--calls-per-second", "0"], env=env, cwd=config.ROOT),
+                          "--calls-per-second", "0", "--push-url", f"http://{settings.host}:{settings.port}"],
+                         env=env, cwd=config.ROOT),
         subprocess.Popen([python, "-m", "gunicorn", "app:server", "--bind", f"{settings.host}:{settings.port}",
                           "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--timeout", "60",
                           "--log-level", "warning"], env=env, cwd=config.ROOT),

@@ -7,9 +7,10 @@ on another site cannot post with the browser's cookie), and JSON answers for eve
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from api import alerts, openapi
+from api import alerts, analytics, ingest, openapi
 from api.wire import ApiError
 
 PREFIX = "/api/v1"
@@ -19,6 +20,8 @@ _BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 def create_blueprint() -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix=PREFIX)
     bp.register_blueprint(alerts.bp)
+    bp.register_blueprint(analytics.bp)
+    bp.register_blueprint(ingest.bp)
     bp.register_blueprint(openapi.bp)
 
     @bp.before_request
@@ -27,6 +30,14 @@ def create_blueprint() -> Blueprint:
         # we never grant. So with this check the session cookie cannot be used to post from elsewhere.
         if request.method in _BODY_METHODS and request.mimetype != "application/json":
             return jsonify(error="send the body as JSON with Content-Type: application/json"), 415
+        return None
+
+    @bp.before_request
+    def ingest_keys_only_push():
+        # An ingest key sits in a charger or a meter gateway: it opens no fleet data if it leaks.
+        if current_user.is_authenticated and current_user.role == "ingest" \
+                and request.blueprint != "api.ingest":
+            return jsonify(error="an ingest key may only push data (POST /api/v1/ingest/..., /api/v1/telemetry)"), 403
         return None
 
     @bp.errorhandler(ApiError)

@@ -12,6 +12,7 @@ from auth import current_scope
 from data.alert_actions import MAX_COMMENT
 from data.alert_config import LIMITS, SEVERITIES
 from data.alert_views import ALERT_TYPES, STATUSES
+from ingest.push import MAX_ROWS as MAX_PUSH_ROWS
 
 bp = Blueprint("openapi", __name__)
 
@@ -153,6 +154,86 @@ def _action(summary: str, description: str, body: dict, required: list[str]) -> 
     }}
 
 
+PUSH_RESULT = {
+    "type": "object",
+    "properties": {
+        "stream": {"type": "string"},
+        "received": {"type": "integer"}, "stored": {"type": "integer"},
+        "duplicates": {"type": "integer", "description": "valid rows already stored (a replay stores nothing twice)"},
+        "rejected": {"type": "integer"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "index": {"type": "integer", "description": "the row's position in the request, from 0"},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+            "message": {"type": "string"}}}},
+    },
+    "required": ["received", "stored", "duplicates", "rejected", "errors"],
+}
+# (summary, description, example row) per push stream.
+PUSH_STREAMS = {
+    "/ingest/can-data": ("Battery readings (CAN)", "Name the battery by device_id or vehicleno; values by our "
+                         "names (soc, soh, voltage, current, charge_cycle, temperature) or the vendor's "
+                         "(battery_voltage, battery_temp).",
+                         {"vehicleno": "UP32AB1000", "time": 1770740580000, "soc": 72.5, "battery_voltage": 52.1,
+                          "current": -12.4, "battery_temp": 31.0, "soh": 97.0, "charge_cycle": 412}),
+    "/ingest/gps-data": ("GPS fixes", "lat/lng or latitude/longitude; time or commtime.",
+                         {"device_id": "TK-51100-0000", "time": "2026-02-10T16:23:00Z", "lat": 26.85, "lng": 80.95,
+                          "speed": 18.5, "ignstatus": "on"}),
+    "/ingest/trips": ("Trip summaries", "A trip or a day's distance: start_time, end_time, distance_km (or the "
+                      "vendor's starttime, endtime, distance).",
+                      {"device_id": "TK-51100-0000", "start_time": "2026-02-10T00:00:00+05:30",
+                       "end_time": "2026-02-11T00:00:00+05:30", "distance_km": 84.2}),
+    "/ingest/energy": ("Energy consumption", "energy_used_kwh with start_soc/end_soc over a window.",
+                       {"device_id": "TK-51100-0000", "start_time": 1770661800000, "end_time": 1770748200000,
+                        "energy_used_kwh": 6.1, "start_soc": 100, "end_soc": 31}),
+    "/ingest/meter": ("Energy meter readings (AC)", "kwhConsumedAc is the energy counted since the meter's "
+                      "previous reading; meterId is the meter's serial.",
+                      {"meterId": "MTR-EXI-LKO01-DEPOT-CHA01", "kwhConsumedAc": 0.82, "voltage": 231.0,
+                       "timestamp": "2026-02-10T16:30:00Z"}),
+    "/ingest/site-power": ("Site power (solar, inverter, grid, load, storage)", "Seed 004's fields; siteId is "
+                           "the site code; energies are per reading interval, grid positive when importing.",
+                           {"siteId": "LKO01-HUB", "timestamp": "2026-02-10T12:00:00Z", "solarPowerKw": 18.5,
+                            "gridPowerKw": -2.5, "loadPowerKw": 16.0, "batteryPowerKw": 0}),
+    "/telemetry": ("A meter reading or a vehicle reading", "Told apart by their fields: {meterId, kwhConsumedAc, "
+                   "voltage, timestamp} is a meter reading, {vehicleId, soc, kwhDeliveredDc, batteryTemp, "
+                   "timestamp} a vehicle reading (vehicleId: vehicle number or device id).",
+                   {"vehicleId": "UP32AB1000", "soc": 85.5, "kwhDeliveredDc": 12.3, "batteryTemp": 25.0,
+                    "timestamp": "2026-02-10T16:23:00Z"}),
+}
+
+
+def _push_path(summary: str, description: str, example: dict) -> dict:
+    rows = {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"},
+                                           "maxItems": MAX_PUSH_ROWS}]}
+    return {"post": {
+        "summary": summary,
+        "description": (f"{description} One object or an array of up to {MAX_PUSH_ROWS:,}. Times: epoch seconds "
+                        "or milliseconds, or ISO 8601. Each row is judged on its own: the valid ones are stored "
+                        "and each rejected one is answered with its index and reasons (and kept for review). "
+                        "Admins, engineers and ingest keys only."),
+        "tags": ["ingest"],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": rows, "examples": [example]}}},
+        "responses": {"200": _json(_ref("PushResult"), "The batch was judged"),
+                      "400": BAD_REQUEST, "401": UNAUTHORIZED, "403": FORBIDDEN,
+                      "413": _error(f"Over {MAX_PUSH_ROWS:,} rows or 16 MB"), "415": NOT_JSON},
+    }}
+
+
+PERFORMANCE = {"get": {
+    "summary": "A vehicle's last 24 hours: DC, AC, efficiency, battery temperature", "tags": ["analytics"],
+    "parameters": [{"name": "vehicle_id", "in": "path", "required": True,
+                    "description": "vehicle number or device id", "schema": {"type": "string", "maxLength": 100}}],
+    "responses": {"200": _json({"type": "object", "properties": {
+        "vehicle_id": {"type": "string"}, "device_id": {"type": "string"},
+        "window_start": TIME, "window_end": TIME,
+        "total_dc": dict(NUMBER_OR_NULL, description="kWh into the pack"),
+        "total_ac": dict(NUMBER_OR_NULL, description="kWh at the meter"),
+        "efficiency": dict(NUMBER_OR_NULL, description="total_dc / total_ac"),
+        "avg_battery_temp": dict(NUMBER_OR_NULL, description="degC"),
+        "dc_source": {"type": "string", "enum": ["pushed", "sessions"]}}}, "The figures"),
+        "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND},
+}}
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -162,11 +243,14 @@ def document() -> dict:
             "description": ("Alerts of the battery fleet, in the caller's scope: a dealer's key or user sees and "
                             "acts on its own dealer's alerts only. Roles as on the alerts page: admins and "
                             "engineers acknowledge, assign and resolve; managers acknowledge; dealers "
-                            "acknowledge their own alerts; viewers only read. Times are ISO 8601 in UTC."),
+                            "acknowledge their own alerts; viewers only read. Times are ISO 8601 in UTC. "
+                            "Pushers (chargers, meters, n8n flows) send readings to the ingest endpoints with "
+                            "an ingest key, which may do nothing else."),
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
-        "tags": [{"name": "alerts"}, {"name": "rules"}, {"name": "meta"}],
+        "tags": [{"name": "alerts"}, {"name": "rules"}, {"name": "ingest"}, {"name": "analytics"},
+                 {"name": "meta"}],
         "paths": {
             "/alerts": {"get": {
                 "summary": "List alerts, newest first",
@@ -227,6 +311,8 @@ def document() -> dict:
                             "409": _json(_ref("RuleErrors"), "A rule changed while the request was applied"),
                             "415": NOT_JSON}},
             },
+            **{path: _push_path(*spec) for path, spec in PUSH_STREAMS.items()},
+            "/analytics/performance/{vehicle_id}": PERFORMANCE,
             "/openapi.json": {"get": {
                 "summary": "This document", "tags": ["meta"],
                 "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1"), "401": UNAUTHORIZED},
@@ -242,6 +328,7 @@ def document() -> dict:
             "schemas": {
                 "Alert": ALERT, "AlertDetail": ALERT_DETAIL, "Event": EVENT, "ActionResult": ACTION_RESULT,
                 "Rule": RULE, "RuleChange": RULE_CHANGE, "Error": ERROR, "RuleErrors": RULE_ERRORS,
+                "PushResult": PUSH_RESULT,
                 "RuleChangeRecord": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "alert_type": {"type": "string"}, "changed_at": TIME,
                     "changed_by": {"type": "string"}, "before": _ref("RuleChange"), "after": _ref("RuleChange")}},

@@ -134,3 +134,31 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
+
+
+MAX_ROWS_BODY = 16 * 1024 * 1024  # 10,000 rows of ~300 bytes with room for long vendor field names
+
+
+def json_rows(max_rows: int) -> list:
+    """The request's rows: one JSON object, or an array of up to ``max_rows`` (of anything: each
+    element is judged on its own, so one bad row does not refuse the batch)."""
+    if request.content_length is not None and request.content_length > MAX_ROWS_BODY:
+        raise ApiError(413, f"the body is larger than {MAX_ROWS_BODY // (1024 * 1024)} MB; send at most "
+                            f"{max_rows:,} rows per request")
+    raw = request.stream.read(MAX_ROWS_BODY + 1)
+    if len(raw) > MAX_ROWS_BODY:
+        raise ApiError(413, f"the body is larger than {MAX_ROWS_BODY // (1024 * 1024)} MB; send at most "
+                            f"{max_rows:,} rows per request")
+    if not raw.strip():
+        raise ApiError(400, "the body is empty: send a JSON object or an array of objects")
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_strict_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError(400, "the body is not valid JSON") from None
+    if isinstance(body, dict):
+        return [body]
+    if not isinstance(body, list):
+        raise ApiError(400, "the body must be a JSON object or an array of objects")
+    if len(body) > max_rows:
+        raise ApiError(413, f"{len(body):,} rows in one request; send at most {max_rows:,}")
+    return body

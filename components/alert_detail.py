@@ -22,7 +22,8 @@ TYPE_LABELS = {"low_soc": "Low SOC", "deep_discharge": "Deep discharge", "high_t
                "soh_degradation": "SOH degradation", "overcurrent": "Over-current", "overvoltage": "Over-voltage",
                "undervoltage": "Under-voltage", "no_communication": "No communication",
                "rapid_soh_drop": "Rapid SOH drop", "excessive_cycles": "Excessive cycles",
-               "feed_silence": "Feed silence"}
+               "feed_silence": "Feed silence", "charging_loss": "Charging loss",
+               "meter_mismatch": "Meter mismatch"}
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 NOT_FOUND = "Alert not found"
 

@@ -14,7 +14,8 @@ from ingest.readings import IST
 LABELS = {"low_soc": "Low SOC", "deep_discharge": "Deep discharge", "high_temp": "High temperature",
           "soh_degradation": "SOH degradation", "overcurrent": "Over-current", "overvoltage": "Over-voltage",
           "undervoltage": "Under-voltage", "no_communication": "No communication", "rapid_soh_drop": "Rapid SOH drop",
-          "excessive_cycles": "Excessive cycles", "feed_silence": "Feed silence"}
+          "excessive_cycles": "Excessive cycles", "feed_silence": "Feed silence",
+          "charging_loss": "Charging loss", "meter_mismatch": "Meter mismatch"}
 FIELD_LABELS = {"enabled": "enabled", "threshold": "threshold", "clear_threshold": "clear threshold",
                 "duration_minutes": "minimum duration", "severity": "severity", "notify": "notify"}
 THRESHOLD_FIELDS = ("threshold", "clear_threshold")

@@ -20,7 +20,8 @@ DEFAULT_STATUSES = ["open", "acknowledged"]
 # alert type -> the unit of its value and threshold (data.alert_views.METRIC names the field)
 TYPE_UNITS = {"low_soc": "%", "deep_discharge": "%", "high_temp": "°C", "soh_degradation": "%", "overcurrent": "A",
               "overvoltage": "V", "undervoltage": "V", "rapid_soh_drop": "%", "excessive_cycles": "",
-              "no_communication": "min", "feed_silence": "min"}
+              "no_communication": "min", "feed_silence": "min",
+              "charging_loss": "DC/AC", "meter_mismatch": "DC/AC"}
 BLOCK = 100  # rows per request of the grid
 
 

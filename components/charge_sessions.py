@@ -9,7 +9,10 @@ from ingest.readings import IST
 
 COLUMNS = (("start_time", "Start (IST)"), ("end_time", "End (IST)"), ("soc_start", "SOC start %"),
            ("soc_end", "SOC end %"), ("ah_in", "Ah in"), ("energy_kwh", "kWh in"), ("peak_current", "Peak A"),
-           ("peak_temperature", "Peak °C"), ("soh_estimate", "SOH estimate %"))
+           ("peak_temperature", "Peak °C"), ("soh_estimate", "SOH estimate %"), ("site", "Site"),
+           ("charger", "Charger"), ("ac_kwh", "AC kWh"), ("efficiency", "Efficiency"))
+FLAG_TITLES = {"low": "Below the charging-loss threshold: charger fault or leakage",
+               "high": "Above 100 %: meter or mapping error"}
 SHOWN = 30
 
 
@@ -19,6 +22,19 @@ def _local(t) -> str:
 
 def _cell(v, digits: int = 1) -> str:
     return "—" if v is None or pd.isna(v) else f"{float(v):,.{digits}f}"
+
+
+def _text(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+
+
+def _efficiency(v, flag) -> html.Span | str:
+    if v is None or pd.isna(v):
+        return html.Span("no meter", className="muted", title="No meter reading was mapped to this session")
+    text = f"{float(v) * 100:.0f} %"
+    if isinstance(flag, str) and flag in FLAG_TITLES:
+        return html.Span(text, className=f"efficiency-flag efficiency-{flag}", title=FLAG_TITLES[flag])
+    return text
 
 
 def create_charge_table(frame: pd.DataFrame | None) -> html.Div:
@@ -36,6 +52,8 @@ def create_charge_table(frame: pd.DataFrame | None) -> html.Div:
             html.Td(_cell(r["soh_estimate"]) if r["soh_estimate"] is not None and not pd.isna(r["soh_estimate"])
                     else html.Span("does not qualify", className="muted",
                                    title="Only a charge over 40 SOC points or more, without gaps, gives an estimate")),
+            html.Td(_text(r.get("site"))), html.Td(_text(r.get("charger"))), html.Td(_cell(r.get("ac_kwh"), 2)),
+            html.Td(_efficiency(r.get("efficiency"), r.get("efficiency_flag"))),
         ]))
     header = html.Tr([html.Th(label) for _, label in COLUMNS])
     note = (html.P(f"The latest {SHOWN} of {len(frame):,}; the export has them all.", className="table-note")
@@ -50,5 +68,5 @@ def charge_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("start_time", "end_time"):
         out[column] = pd.to_datetime(out[column], utc=True).dt.tz_convert(IST).dt.tz_localize(None)
     out = out.rename(columns={**dict(COLUMNS), "is_open": "Still charging", "latitude": "Latitude",
-                              "longitude": "Longitude"})
+                              "longitude": "Longitude", "efficiency_flag": "Efficiency flag"})
     return out

@@ -1,20 +1,23 @@
-"""One site (/sites/<code>): where it is, its batteries by health with a status filter, its equipment
-with the service due, the maintenance records, its history; for engineers and admins the site,
-equipment and maintenance forms. Pure layout: pages/site.py reads and writes through data/."""
+"""One site (/sites/<code>): where it is, its batteries by health with a status filter, its site power
+(a panel only where the site reports it), its equipment with the service due, the maintenance
+records, its history; for engineers and admins the site, equipment and maintenance forms. Pure
+layout: pages/site.py reads and writes through data/."""
 from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_leaflet as dl
 import pandas as pd
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from components import theme
 from components.alerts_page import GRID_THEME
 from components.audit_page import changed_values
+from components.charts import READ_ONLY_MODEBAR, TIME_TICKS, _layout
 from components.empty import create_empty_state
 from components.export import create_export_buttons
 from components.fleet_map import create_base_layers
-from components.formats import ist, ist_naive
+from components.formats import IST, ist, ist_naive
 from components.health_page import create_data_table, day, number
 from components.kpi import create_kpi_card
 from components.sites_page import (CLIMATE_ZONES, KINDS, STATUS_WORDS, create_site_form, form_field, options)
@@ -116,6 +119,69 @@ def battery_frame(rows: list[dict], site_code: str) -> pd.DataFrame:
         "Charge cycles": r["charge_cycle"], "Last reading (IST)": ist_naive(r["reading_time"]),
     } for r in rows], columns=["Site", "Vehicle", "Device", "Battery serial", "Customer", "Status", "SOC (%)",
                                "SOH (%)", "Temperature (°C)", "Charge cycles", "Last reading (IST)"])
+
+
+# -- site power (solar, grid, load, storage) --------------------------------------------------------------
+POWER_SERIES = (("solar_kw", "Solar", theme.WARNING), ("grid_kw", "Grid: import +, export −", theme.ACCENT),
+                ("load_kw", "Load", theme.TEXT), ("storage_kw", "Storage: charging +, discharging −", "#a78bfa"))
+DAY_SERIES = (("solar_kwh", "Solar", theme.WARNING), ("grid_import_kwh", "Grid import", theme.ACCENT),
+              ("grid_export_kwh", "Grid export", "#34d399"), ("load_kwh", "Load", "#cbd5e1"))
+POWER_GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": READ_ONLY_MODEBAR}
+POWER_LEGEND = dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0)
+
+
+def _ist_wall_clock(values) -> pd.Series:
+    """Indian wall-clock times without a zone: Plotly draws them as given, so the axis reads IST."""
+    return pd.to_datetime(values, utc=True).dt.tz_convert(IST).dt.tz_localize(None)
+
+
+def site_power_figure(frame: pd.DataFrame, hours: int) -> go.Figure:
+    times = _ist_wall_clock(frame["time"])
+    fig = go.Figure()
+    for column, name, colour in POWER_SERIES:
+        if frame[column].isna().all():
+            continue
+        fig.add_trace(go.Scatter(
+            x=times, y=frame[column], name=name, mode="lines", line=dict(color=colour, width=2),
+            fill="tozeroy" if column == "solar_kw" else None, fillcolor="rgba(250,204,21,0.12)",
+            hovertemplate="%{y:,.1f} kW<extra>" + name.split(":")[0] + "</extra>"))
+    fig.update_xaxes(type="date", tickformatstops=TIME_TICKS)
+    fig.update_yaxes(title_text="kW", zeroline=True, zerolinecolor=theme.MUTED, zerolinewidth=1.5)
+    return _layout(fig, f"Power, last {hours} hours (IST)", False, legend=POWER_LEGEND, hovermode="x unified",
+                   margin=dict(b=40))
+
+
+def site_energy_days_figure(frame: pd.DataFrame, days: int) -> go.Figure:
+    day = _ist_wall_clock(frame["day"]).dt.normalize()
+    fig = go.Figure()
+    for column, name, colour in DAY_SERIES:
+        fig.add_trace(go.Bar(x=day, y=frame[column].fillna(0), name=name, marker_color=colour,
+                             hovertemplate="%{x|%d %b}: %{y:,.1f} kWh<extra>" + name + "</extra>"))
+    fig.update_xaxes(type="date", tickformat="%d %b", dtick=86_400_000 if len(frame) <= 7 else 2 * 86_400_000)
+    fig.update_yaxes(title_text="kWh", rangemode="tozero")
+    return _layout(fig, f"Energy per day, last {days} days", False, barmode="group", bargap=0.25,
+                   legend=POWER_LEGEND, margin=dict(b=40))
+
+
+def create_site_power_panel(power: pd.DataFrame, days: pd.DataFrame, hours: int, day_count: int) -> html.Div | None:
+    """Solar, grid, load and storage power over the last hours and the energy per IST day; nothing at all
+    for a site that reports no site power (a showroom, a depot)."""
+    if power.empty and days.empty:
+        return None
+    left = (dcc.Graph(id="site-power-chart", figure=site_power_figure(power, hours), config=POWER_GRAPH_CONFIG,
+                      className="chart site-power-chart") if not power.empty else
+            create_empty_state(f"No site power readings in the last {hours} hours",
+                               "The site's inverter and meters have not reported lately."))
+    right = (dcc.Graph(id="site-energy-days", figure=site_energy_days_figure(days, day_count),
+                       config=POWER_GRAPH_CONFIG, className="chart site-power-chart") if not days.empty else
+             create_empty_state(f"No daily energy in the last {day_count} days"))
+    return html.Div(className="panel site-power-panel", children=[
+        html.H2("Site power", className="panel-title"),
+        html.P("Grid above zero is power drawn from the grid, below zero power exported to it; storage above zero "
+               "is the stationary battery charging, below zero discharging. Today's bar is today so far.",
+               className="panel-hint"),
+        html.Div(className="site-power-charts", children=[left, right]),
+    ])
 
 
 # -- equipment and maintenance ----------------------------------------------------------------------------
@@ -253,6 +319,7 @@ def create_site_layout(site: dict, editor: bool, dealers: list[dict], tile_url: 
                                                   html.Div(id="site-due")]),
         ]),
         html.Div(id="site-kpis", className="kpi-row site-kpis"),
+        html.Div(id="site-power"),
         create_panel("Batteries", "site-batteries-note", "site-batteries",
                      extra=html.Div([dcc.RadioItems(id="site-status", value="all", inline=True, className="radio-row"),
                                      html.Div(create_battery_grid(), className="site-grid-box")])),

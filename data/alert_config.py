@@ -41,6 +41,9 @@ LIMITS = {
     "rapid_soh_drop": RuleLimits("SOH points", 0.5, 50, True),
     "excessive_cycles": RuleLimits("cycles", 1, 20000, True),
     "feed_silence": RuleLimits("", None, None, True, min_duration=5),
+    # Charging efficiency (DC into the pack / AC at the meter) per charge session.
+    "charging_loss": RuleLimits("DC/AC", 0.5, 1.0, False),
+    "meter_mismatch": RuleLimits("DC/AC", 1.0, 3.0, True),
 }
 
 

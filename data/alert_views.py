@@ -19,7 +19,8 @@ from data.scope import Scope
 SEVERITIES = ("critical", "warning", "info")
 STATUSES = ("open", "acknowledged", "resolved")
 ALERT_TYPES = ("low_soc", "deep_discharge", "high_temp", "soh_degradation", "overcurrent", "overvoltage",
-               "undervoltage", "no_communication", "rapid_soh_drop", "excessive_cycles", "feed_silence")
+               "undervoltage", "no_communication", "rapid_soh_drop", "excessive_cycles", "feed_silence",
+               "charging_loss", "meter_mismatch")
 # The reading field each alert type is about: the detail chart draws it with the threshold.
 METRIC = {"low_soc": "soc", "deep_discharge": "soc", "high_temp": "temperature", "overcurrent": "current_magnitude",
           "overvoltage": "voltage", "undervoltage": "voltage", "soh_degradation": "soh", "rapid_soh_drop": "soh",
@@ -75,10 +76,12 @@ def _where(scope: Scope, filt: AlertFilter) -> tuple[str, dict]:
         clauses.append("d.city = :city")
         params["city"] = filt.city
     if filt.since:
-        clauses.append("coalesce(a.resolved_at, 'infinity') >= CAST(:since AS date) AT TIME ZONE 'Asia/Kolkata'")
+        # date → timestamp first: a date AT TIME ZONE is taken as a UTC midnight and lands at 05:30
+        clauses.append("coalesce(a.resolved_at, 'infinity') >= "
+                       "CAST(CAST(:since AS date) AS timestamp) AT TIME ZONE 'Asia/Kolkata'")
         params["since"] = filt.since
     if filt.until:
-        clauses.append("a.first_seen_at < (CAST(:until AS date) + 1) AT TIME ZONE 'Asia/Kolkata'")
+        clauses.append("a.first_seen_at < CAST(CAST(:until AS date) + 1 AS timestamp) AT TIME ZONE 'Asia/Kolkata'")
         params["until"] = filt.until
     if filt.vehicle:
         clauses.append("(upper(replace(replace(d.vehicle_number, ' ', ''), '-', '')) LIKE :plate "

@@ -14,6 +14,9 @@ from data.db import Database
 from data.users import ROLES
 
 PREFIX = "bfm_"
+# A key may also be an ``ingest`` key: it may push data (POST /api/v1/ingest/..., /telemetry) and
+# do nothing else, so a charger's or meter gateway's key opens no fleet data.
+KEY_ROLES = (*ROLES, "ingest")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -37,8 +40,8 @@ def create(db: Database, name: str, role: str, dealer_code: str | None = None) -
     """Create a key; returns it (the only time it exists in clear)."""
     if not NAME.match(name or ""):
         raise ApiKeyError("name: letters, digits, '.', '_' or '-', at most 64 characters")
-    if role not in ROLES:
-        raise ApiKeyError(f"role must be one of {', '.join(ROLES)}")
+    if role not in KEY_ROLES:
+        raise ApiKeyError(f"role must be one of {', '.join(KEY_ROLES)}")
     dealer_id = None
     if role == "dealer":
         if not dealer_code:
@@ -54,6 +57,12 @@ def create(db: Database, name: str, role: str, dealer_code: str | None = None) -
     db.execute("INSERT INTO api_keys (name, key_hash, role, dealer_id) VALUES (:n, :h, :r, :d)",
                n=name, h=_hash(key), r=role, d=dealer_id)
     return key
+
+
+def rotate(db: Database, name: str, role: str) -> str:
+    """A fresh key under ``name``, the old one gone (the demo's simulator gets one per start)."""
+    db.execute("DELETE FROM api_keys WHERE name = :n", n=name)
+    return create(db, name, role)
 
 
 def list_all(db: Database) -> list[dict]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from data import users
 from data.db import Database, text
@@ -196,6 +196,59 @@ def _home_site(v: DemoVehicle, index: int) -> str:
     return next(s.code for s in SITES if s.dealer_code == v.dealer_code and s.kind == kind)
 
 
+# Every charger has its own meter (the AC side, seeds 001/003). One charger at the Lucknow hub has
+# a failing power stage (it wastes about a quarter of the energy); at the Delhi depot one vehicle
+# charges alone on the first charger while the meter mapping puts it on the spare (the last one),
+# which draws only its standby: the faulty charger and the mis-mapped meter of the simulator.
+CHARGE_METER = ("Secure Meters", "Elite 100", "1-phase 60 A")
+FAULTY_CHARGER = ("LKO01-HUB", 1)
+MISMAPPED_SITE = "DEL01-DEPOT"
+
+
+def equipment_serial(make: str, site_code: str, kind: str, n: int) -> str:
+    return f"{make[:3].upper()}-{site_code}-{kind[:3].upper()}{n + 1:02d}"
+
+
+def meter_serial(charger_serial: str) -> str:
+    return f"MTR-{charger_serial}"
+
+
+def site_chargers(site: DemoSite) -> list[str]:
+    """The site's charger serials, in the order the equipment is seeded."""
+    return [equipment_serial(make, site.code, kind, n)
+            for kind, make, _, _, count in EQUIPMENT[site.kind] if kind == "charger" for n in range(count)]
+
+
+@dataclass(frozen=True)
+class ChargingPlace:
+    site: str
+    charger: str   # where the vehicle really charges
+    mapped: str    # the charger whose meter the mapping names
+
+
+def charging_plan(vehicles: list[DemoVehicle]) -> dict[str, ChargingPlace]:
+    """Per device: its home site, the charger it uses there, and the charger the mapping says."""
+    sites = {s.code: s for s in SITES}
+    seen: dict[str, int] = {}
+    plan = {}
+    for i, v in enumerate(vehicles):
+        code = _home_site(v, i // len(DEALERS))
+        chargers = site_chargers(sites[code])
+        k = seen[code] = seen.get(code, -1) + 1
+        if code == MISMAPPED_SITE and len(chargers) > 2:
+            physical = chargers[0] if k == 0 else chargers[1 + (k - 1) % (len(chargers) - 2)]
+            mapped = chargers[-1] if k == 0 else physical
+        else:
+            physical = mapped = chargers[k % len(chargers)]
+        plan[v.device_id] = ChargingPlace(code, physical, mapped)
+    return plan
+
+
+def faulty_charger() -> str:
+    site, index = FAULTY_CHARGER
+    return site_chargers(next(s for s in SITES if s.code == site))[index]
+
+
 def seed_sites(conn, ids: dict[str, int], vehicles: list[DemoVehicle], today: date | None = None) -> None:
     """Each demo dealer's sites, their equipment and its maintenance history; each new device is
     based at one of its dealer's sites. Rows that exist are left alone."""
@@ -210,7 +263,7 @@ def seed_sites(conn, ids: dict[str, int], vehicles: list[DemoVehicle], today: da
     for site_number, site in enumerate(SITES):
         for kind, make, model, rating, count in EQUIPMENT[site.kind]:
             for n in range(count):
-                serial = f"{make[:3].upper()}-{site.code}-{kind[:3].upper()}{n + 1:02d}"
+                serial = equipment_serial(make, site.code, kind, n)
                 installed = today - timedelta(days=rng.randrange(200, 900))
                 status = ("faulty" if (site_number, kind, n) in ((1, "charger", 2), (7, "charger", 0))
                           else "under_maintenance" if (site_number, kind, n) == (4, "inverter", 0) else "in_service")
@@ -235,7 +288,23 @@ def seed_sites(conn, ids: dict[str, int], vehicles: list[DemoVehicle], today: da
                                                                                          AND m.recorded_by = 'demo'
                                                                                          AND m.done_on = :done_on)"""),
         records)
+    make, model, rating = CHARGE_METER
+    conn.execute(text(
+        """INSERT INTO equipment (site_id, kind, make, model, serial, rating, installed_on, status, measures_id)
+           SELECT c.site_id, 'energy_meter', :make, :model, :serial, :rating, c.installed_on, 'in_service', c.id
+           FROM equipment c WHERE c.serial = :charger
+           ON CONFLICT (serial) DO NOTHING"""),
+        [{"make": make, "model": model, "rating": rating, "serial": meter_serial(c), "charger": c}
+         for site in SITES for c in site_chargers(site)])
     if vehicles:
+        plan = charging_plan(vehicles)
+        conn.execute(text(
+            """INSERT INTO meter_assignments (meter_id, device_id, valid_from, created_by)
+               SELECT m.id, d.device_id, :since, 'demo' FROM equipment m, devices d
+               WHERE m.serial = :meter AND d.device_id = :device_id
+                 AND NOT EXISTS (SELECT 1 FROM meter_assignments a WHERE a.device_id = d.device_id)"""),
+            [{"meter": meter_serial(plan[v.device_id].mapped), "device_id": v.device_id,
+              "since": datetime.combine(v.sold_at, datetime.min.time(), timezone.utc)} for v in vehicles])
         conn.execute(text(
             """UPDATE devices SET site_id = (SELECT id FROM sites WHERE code = :site)
                WHERE device_id = :device_id AND site_id IS NULL AND updated_at = created_at"""),

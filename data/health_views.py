@@ -90,13 +90,17 @@ def history(db: Database, scope: Scope, device_id: str) -> pd.DataFrame:
 
 
 def sessions(db: Database, scope: Scope, device_id: str, limit: int = 200) -> pd.DataFrame:
-    """The battery's charge sessions, newest first."""
+    """The battery's charge sessions, newest first, with where they happened (site, charger) and
+    what they drew at the meter (data/energy.py reconciles them)."""
     return db.frame(f"""
         SELECT s.start_time, s.end_time, s.is_open, round(s.soc_start::numeric, 1) AS soc_start,
                round(s.soc_end::numeric, 1) AS soc_end, round(s.ah_in::numeric, 1) AS ah_in,
                round(s.energy_kwh::numeric, 2) AS energy_kwh, round(s.peak_current::numeric, 1) AS peak_current,
-               s.peak_temperature, round(s.soh_estimate::numeric, 1) AS soh_estimate, s.latitude, s.longitude
+               s.peak_temperature, round(s.soh_estimate::numeric, 1) AS soh_estimate, s.latitude, s.longitude,
+               st.name AS site, ch.serial AS charger, round(s.ac_kwh::numeric, 2) AS ac_kwh,
+               round(s.efficiency::numeric, 3) AS efficiency, s.efficiency_flag
         FROM telemetry.charge_sessions s JOIN devices d ON d.device_id = s.device_id
+        LEFT JOIN sites st ON st.id = s.site_id LEFT JOIN equipment ch ON ch.id = s.charger_id
         WHERE s.device_id = :device_id AND {scope.devices("d")}
         ORDER BY s.start_time DESC LIMIT :limit""", device_id=device_id, limit=limit, **scope.params())
 

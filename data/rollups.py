@@ -102,6 +102,37 @@ def refresh_from_stage(cur, stage: str) -> None:
         cur.execute(refresh.format(touched=_touched(stage, bucket)))
 
 
+# Site power (seed 004): the same two bucket widths, per site. Energies are per reading interval, so
+# sums; grid energy is signed (import positive), so import and export are summed apart.
+_SITE_POWER_REFRESH = """
+WITH t AS (SELECT DISTINCT site_id, {bucket} AS bucket FROM {source})
+INSERT INTO telemetry.{table} AS h
+SELECT t.bucket, t.site_id, a.*
+FROM t CROSS JOIN LATERAL (
+  SELECT avg(p.solar_kw), avg(p.grid_kw), avg(p.load_kw), avg(p.storage_kw), sum(p.solar_kwh),
+         sum(greatest(p.grid_kwh, 0)), sum(greatest(-p.grid_kwh, 0)), sum(p.load_kwh), count(*) AS n
+  FROM telemetry.site_power p
+  WHERE p.site_id = t.site_id AND p.time >= t.bucket AND p.time < t.bucket + INTERVAL '{width}') a
+WHERE a.n > 0
+ON CONFLICT (site_id, bucket) DO UPDATE SET
+  avg_solar_kw = EXCLUDED.avg_solar_kw, avg_grid_kw = EXCLUDED.avg_grid_kw, avg_load_kw = EXCLUDED.avg_load_kw,
+  avg_storage_kw = EXCLUDED.avg_storage_kw, solar_kwh = EXCLUDED.solar_kwh,
+  grid_import_kwh = EXCLUDED.grid_import_kwh, grid_export_kwh = EXCLUDED.grid_export_kwh,
+  load_kwh = EXCLUDED.load_kwh, readings = EXCLUDED.readings
+"""
+_SITE_POWER_ROLLUPS = (("site_power_hourly", _HOUR_BUCKET, "1 hour"), ("site_power_daily", _DAY_BUCKET, "24 hours"))
+
+
+def refresh_site_power_from_stage(cur, stage: str) -> None:
+    """Site power's hourly and daily buckets that a staged batch touched (plain PostgreSQL only)."""
+    cur.execute("SELECT value FROM app_meta WHERE key = 'storage_mode'")
+    row = cur.fetchone()
+    if row and row[0] == storage.TIMESCALEDB:
+        return
+    for table, bucket, width in _SITE_POWER_ROLLUPS:
+        cur.execute(_SITE_POWER_REFRESH.format(bucket=bucket, source=stage, table=table, width=width))
+
+
 def refresh_range(db: Database, start: datetime, end: datetime) -> None:
     """Recompute every bucket with readings between ``start`` and ``end`` (seeding, repair)."""
     if db.storage_mode == storage.TIMESCALEDB:

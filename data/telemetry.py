@@ -22,6 +22,11 @@ BATTERY_COLUMNS = ("time", "device_id", "battery_id", "soc", "soh", "voltage", "
                    "temperature", "power_watts")
 GPS_COLUMNS = ("time", "device_id", "latitude", "longitude", "altitude", "speed", "heading", "device_battery",
                "vehicle_battery", "ignition_on", "is_moving", "immobilized")
+METER_COLUMNS = ("time", "meter_id", "kwh_ac", "voltage")
+VEHICLE_ENERGY_COLUMNS = ("time", "device_id", "soc", "kwh_dc", "battery_temp")
+SITE_POWER_COLUMNS = ("time", "site_id", "solar_kw", "solar_kwh", "inverter_kw", "inverter_efficiency",
+                      "inverter_temp", "grid_kw", "grid_kwh", "grid_voltage", "grid_frequency", "load_kw", "load_kwh",
+                      "storage_kw", "storage_soc")
 
 
 @dataclass
@@ -31,6 +36,9 @@ class StoreResult:
     rejected_stored: int = 0
     trips_stored: int = 0
     energy_stored: int = 0
+    meter_stored: int = 0
+    vehicle_energy_stored: int = 0
+    site_power_stored: int = 0
 
     @property
     def rows(self) -> int:
@@ -71,12 +79,13 @@ _MARK_PENDING = """
 """
 
 
-def _stage_and_insert(cur, table: str, columns: tuple[str, ...], rows: list[dict], mark_pending: bool = False) -> int:
+def _stage_and_insert(cur, table: str, columns: tuple[str, ...], rows: list[dict], mark_pending: bool = False,
+                      key: str = "device_id, time") -> int:
     stage = f"stage_{table.split('.')[-1]}"
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
     cols = ", ".join(columns)
     cur.copy_expert(f"COPY {stage} ({cols}) FROM STDIN", copy_text(rows, columns))
-    insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (device_id, time) DO NOTHING"
+    insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({key}) DO NOTHING"
     if not mark_pending:
         cur.execute(insert)
         return cur.rowcount
@@ -107,11 +116,19 @@ ON CONFLICT (device_id) DO UPDATE SET
 WHERE s.gps_time IS NULL OR EXCLUDED.gps_time > s.gps_time
 """
 
+# A reject without a time cannot hit the unique index: the same payload seen before is the same
+# reject (a replayed push, a window polled twice), so it is not stored again.
 _REJECTED = """
 INSERT INTO telemetry.rejected_readings (device_id, stream, time, reasons, payload)
-VALUES %s
+SELECT v.device_id, v.stream, v.time, v.reasons, v.payload
+FROM (VALUES %s) AS v(device_id, stream, time, reasons, payload)
+WHERE v.time IS NOT NULL OR NOT EXISTS (
+    SELECT 1 FROM telemetry.rejected_readings x
+    WHERE x.time IS NULL AND x.device_id IS NOT DISTINCT FROM v.device_id AND x.stream = v.stream
+      AND x.payload = v.payload)
 ON CONFLICT (device_id, stream, time) WHERE time IS NOT NULL DO NOTHING
 """
+_REJECTED_ROW = "(%s, %s, CAST(%s AS timestamptz), CAST(%s AS text[]), CAST(%s AS jsonb))"
 
 # A new trip adds its km to the fleet's day (dealer, city): the overview's calendar reads this.
 _DISTANCE_DAILY = """
@@ -131,7 +148,8 @@ ON CONFLICT (device_id, stream) DO UPDATE SET high_water = greatest(c.high_water
 
 def store(db: Database, *, battery: list[dict] = (), gps: list[dict] = (), rejected: list[dict] = (),
           cursors: dict[tuple[str, str], datetime] | None = None, trips: list[dict] = (),
-          energy: list[dict] = ()) -> StoreResult:
+          energy: list[dict] = (), meter: list[dict] = (), vehicle_energy: list[dict] = (),
+          site_power: list[dict] = ()) -> StoreResult:
     """Store one batch (any devices, any streams) in one transaction and move its cursors."""
     result = StoreResult()
     with db.raw() as conn:
@@ -145,11 +163,22 @@ def store(db: Database, *, battery: list[dict] = (), gps: list[dict] = (), rejec
             if gps:
                 result.gps_stored = _stage_and_insert(cur, "telemetry.gps_readings", GPS_COLUMNS, gps)
                 cur.execute(_GPS_STATE)
+            if meter:
+                result.meter_stored = _stage_and_insert(cur, "telemetry.meter_readings", METER_COLUMNS, meter,
+                                                        key="meter_id, time")
+            if vehicle_energy:
+                result.vehicle_energy_stored = _stage_and_insert(cur, "telemetry.vehicle_energy",
+                                                                 VEHICLE_ENERGY_COLUMNS, vehicle_energy)
+            if site_power:
+                result.site_power_stored = _stage_and_insert(cur, "telemetry.site_power", SITE_POWER_COLUMNS,
+                                                             site_power, key="site_id, time")
+                rollups.refresh_site_power_from_stage(cur, "stage_site_power")
             if rejected:
+                # One statement (page_size above the row count), so rowcount is the whole batch's.
                 execute_values(cur, _REJECTED, [
                     (r["device_id"], r["stream"], r["time"], list(r["reasons"]), json.dumps(r["payload"], default=str))
-                    for r in rejected])
-                result.rejected_stored = len(rejected)
+                    for r in rejected], template=_REJECTED_ROW, page_size=len(rejected) + 1)
+                result.rejected_stored = cur.rowcount
             for row in trips:
                 cur.execute(
                     """INSERT INTO telemetry.trips (device_id, start_time, end_time, start_odometer, end_odometer,
@@ -179,6 +208,15 @@ def store(db: Database, *, battery: list[dict] = (), gps: list[dict] = (), rejec
 def cursors(db: Database, stream: str) -> dict[str, datetime]:
     return {r["device_id"]: r["high_water"] for r in db.query(
         "SELECT device_id, high_water FROM ingest_cursors WHERE stream = :s", s=stream)}
+
+
+def sessions_behind(db: Database) -> list[str]:
+    """Devices with readings newer than the charge-session detector has judged (pushed readings:
+    the poller judges its own as it stores them)."""
+    return [r["device_id"] for r in db.query(
+        """SELECT s.device_id FROM device_state s
+           LEFT JOIN ingest_cursors c ON c.device_id = s.device_id AND c.stream = 'sessions'
+           WHERE s.reading_time IS NOT NULL AND (c.high_water IS NULL OR s.reading_time > c.high_water)""")]
 
 
 def register_devices(db: Database, vehicle_numbers: list[str]) -> int:

@@ -18,12 +18,16 @@ import config
 from data import alerts, telemetry
 from data.db import Database
 from data.demo import DemoVehicle
-from ingest import health, report_jobs
+from ingest import efficiency, health, push, report_jobs
 from ingest.readings import IST, parse_battery, parse_energy, parse_gps, parse_trip
+from ingest.simulator import meters
 from ingest.simulator.fleet import SimulatedFleet
 from ingest.simulator.model import STEP_SECONDS, Faults
 
 log = logging.getLogger(__name__)
+
+
+CHARGING_EVERY = 4  # model steps (30 s): a reading every 2 minutes while the pack charges
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Seeded:
     rows: int = 0
     rejected: int = 0
     trips: int = 0
+    meter_rows: int = 0
 
 
 def _local_midnight(t: datetime) -> datetime:
@@ -53,7 +58,10 @@ def _vehicle_batch(vehicle: DemoVehicle, plan: Plan) -> dict:
     plate, device = vehicle.vehicle_number, vehicle.device_id
     split = max(plan.start, plan.now - timedelta(hours=plan.full_hours))
     every = max(1, plan.coarse_minutes * 60 // STEP_SECONDS)
-    raw_battery = sim.battery_history(plate, plan.start, split, every) + sim.battery_history(plate, split, plan.now)
+    # Charging is kept at 2 min: the meters' efficiency is judged per charge session, and a session
+    # seen only every 15 min would lose up to a quarter hour of charge at each end.
+    raw_battery = (sim.battery_history(plate, plan.start, split, every, charging_every=CHARGING_EVERY)
+                   + sim.battery_history(plate, split, plan.now))
     raw_gps = sim.gps_history(plate, plan.start, split, every) + sim.gps_history(plate, split, plan.now)
     battery = parse_battery(device, vehicle.battery_serial, raw_battery)
     gps = parse_gps(device, raw_gps)
@@ -69,7 +77,18 @@ def _vehicle_batch(vehicle: DemoVehicle, plan: Plan) -> dict:
             energy.append(used)
         day = end
     return {"device": device, "battery": battery.valid, "gps": gps.valid,
-            "rejected": battery.rejected + gps.rejected, "trips": trips, "energy": energy}
+            "rejected": battery.rejected + gps.rejected, "trips": trips, "energy": energy,
+            "charged": meters.charged_kwh(sim, plate, plan.start, plan.now)}
+
+
+def _seed_meters(db: Database, vehicles: list[DemoVehicle], plan: Plan, charged: dict) -> int:
+    """The chargers' meters and the solar sites over the same past, through the push API's path."""
+    meter_rows, power_rows = meters.MeterFeed(vehicles).readings(plan.start, plan.now, charged)
+    stored = 0
+    for stream, rows in (("meter", meter_rows), ("site-power", power_rows)):
+        for i in range(0, len(rows), push.MAX_ROWS):
+            stored += push.ingest(db, stream, rows[i:i + push.MAX_ROWS]).stored
+    return stored
 
 
 # The alert engine judges only the last day of a seeded past: the demo gets a day of alert history
@@ -86,12 +105,14 @@ def seed(db: Database, vehicles: list[DemoVehicle], plan: Plan, processes: int |
     done = Seeded()
     today = _local_midnight(plan.now)
     pending: list[dict] = []
+    charged: dict[str, dict] = {}
 
     def flush():
         if not pending:
             return
         cursors = {}
         for b in pending:
+            charged[b["device"]] = b.pop("charged")
             cursors.update({(b["device"], "battery"): plan.now, (b["device"], "gps"): plan.now,
                             (b["device"], "daily"): today})
         result = telemetry.store(
@@ -116,11 +137,13 @@ def seed(db: Database, vehicles: list[DemoVehicle], plan: Plan, processes: int |
             if len(pending) >= batch_devices:
                 flush()
     flush()
+    done.meter_rows = _seed_meters(db, vehicles, plan, charged)
     alerts.evaluate_only_after(db, plan.now - EVALUATE_SEEDED)
     devices = {d["device_id"]: d for d in telemetry.active_devices(db)}
     for vehicle in vehicles:
         if vehicle.device_id in devices:
             health.track_sessions(db, devices[vehicle.device_id], plan.now, first=plan.start)
+    efficiency.run(db, config.get(), plan.now, since=plan.start)
     if health_ledger:
         health.refresh(db, config.get(), now=plan.now)
         report_jobs.draft_claims(db, plan.now)

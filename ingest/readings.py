@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 NOMINAL_VOLTAGE = 51.2
 SECONDS_THRESHOLD = 1e11  # below this an epoch value is seconds, not milliseconds
 FUTURE_SLACK = timedelta(minutes=10)  # device clocks drift; further ahead than this is wrong
+EARLIEST = datetime(2015, 1, 1, tzinfo=timezone.utc)  # no pack in this fleet reported before: a reset clock
 IST = timezone(timedelta(hours=5, minutes=30))  # fleet-local time: days, shifts, daily trips
 
 
@@ -31,8 +32,20 @@ def number(value) -> float | None:
     return parsed if math.isfinite(parsed) else math.nan
 
 
+def _iso_time(text: str) -> datetime | None:
+    """ISO 8601 as pushers send it ("2026-02-10T16:23:00Z"); a time without a zone is UTC."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
 def timestamp(value) -> datetime | None:
+    """Epoch seconds or milliseconds (number or numeric text), or ISO 8601 text."""
     raw = number(value)
+    if isinstance(value, str) and raw is not None and math.isnan(raw):
+        return _iso_time(value)
     if raw is None or math.isnan(raw) or raw <= 0:
         return None
     seconds = raw if raw < SECONDS_THRESHOLD else raw / 1000.0
@@ -67,14 +80,20 @@ class Parsed:
         return max(times) if times else None
 
 
+def time_problems(t: datetime | None, latest_allowed: datetime) -> list[str]:
+    if t is None:
+        return ["time_missing"]
+    if t > latest_allowed:
+        return ["time_in_future"]
+    if t < EARLIEST:
+        return ["time_before_2015"]
+    return []
+
+
 def battery_problems(r: dict, nominal: float, latest_allowed: datetime) -> list[str]:
     """Reason codes for a battery reading (seed 000 section 6, voltages scaled to the pack)."""
     scale = nominal / NOMINAL_VOLTAGE
-    reasons = []
-    if r["time"] is None:
-        reasons.append("time_missing")
-    elif r["time"] > latest_allowed:
-        reasons.append("time_in_future")
+    reasons = time_problems(r["time"], latest_allowed)
     checks = (("soc", 0.0, 100.0), ("soh", 0.0, 100.0), ("voltage", 30.0 * scale, 70.0 * scale),
               ("current", -200.0, 200.0), ("temperature", -10.0, 80.0), ("charge_cycle", 0.0, 100000.0))
     for name, low, high in checks:
@@ -91,11 +110,7 @@ def battery_problems(r: dict, nominal: float, latest_allowed: datetime) -> list[
 
 
 def gps_problems(r: dict, latest_allowed: datetime) -> list[str]:
-    reasons = []
-    if r["time"] is None:
-        reasons.append("time_missing")
-    elif r["time"] > latest_allowed:
-        reasons.append("time_in_future")
+    reasons = time_problems(r["time"], latest_allowed)
     lat, lng = r["latitude"], r["longitude"]
     if lat is None or lng is None or math.isnan(lat) or math.isnan(lng):
         reasons.append("position_missing")
@@ -226,3 +241,89 @@ def parse_energy(device_id: str, data: dict) -> dict | None:
         "last_ign_on": timestamp(data.get("lastignon")), "last_ign_off": timestamp(data.get("lastignoff")),
         "charging_events": storable_payload(data.get("refueling_events") or []),
     })
+
+
+def _range_problems(r: dict, ranges: dict[str, tuple[float, float]]) -> list[str]:
+    reasons = []
+    for name, (low, high) in ranges.items():
+        value = r.get(name)
+        if value is None:
+            continue
+        if math.isnan(value):
+            reasons.append(f"{name}_unreadable")
+        elif not low <= value <= high:
+            reasons.append(f"{name}_out_of_range")
+    return reasons
+
+
+# AC energy a meter counted in one interval (a 3-phase 100 A supply gives ~70 kWh an hour), its voltage.
+METER_RANGES = {"kwh_ac": (0.0, 1000.0), "voltage": (0.0, 500.0)}
+
+
+def parse_meter(meter_id: int, meter_name: str, raw: dict, latest_allowed: datetime) -> tuple[dict | None, dict | None]:
+    """One meter reading (seeds 001/003: ``{meterId, kwhConsumedAc, voltage, timestamp}``) → (row, rejected)."""
+    r = {"time": timestamp(raw.get("timestamp", raw.get("time"))), "meter_id": meter_id,
+         "kwh_ac": number(raw.get("kwhConsumedAc", raw.get("kwh_ac"))), "voltage": number(raw.get("voltage"))}
+    reasons = time_problems(r["time"], latest_allowed) + _range_problems(r, METER_RANGES)
+    if r["kwh_ac"] is None:
+        reasons.append("kwh_ac_missing")
+    if reasons:
+        return None, {"device_id": meter_name[:50], "stream": "meter", "time": r["time"], "reasons": reasons,
+                      "payload": storable_payload(raw)}
+    return r, None
+
+
+VEHICLE_ENERGY_RANGES = {"soc": (0.0, 100.0), "kwh_dc": (0.0, 1000.0), "battery_temp": (-10.0, 80.0)}
+
+
+def parse_vehicle_energy(device_id: str, raw: dict, latest_allowed: datetime) -> tuple[dict | None, dict | None]:
+    """The seed-001 vehicle stream: ``{vehicleId, soc, kwhDeliveredDc, batteryTemp, timestamp}``."""
+    r = {"time": timestamp(raw.get("timestamp", raw.get("time"))), "device_id": device_id,
+         "soc": number(raw.get("soc")), "kwh_dc": number(raw.get("kwhDeliveredDc", raw.get("kwh_dc"))),
+         "battery_temp": number(raw.get("batteryTemp", raw.get("battery_temp")))}
+    reasons = time_problems(r["time"], latest_allowed) + _range_problems(r, VEHICLE_ENERGY_RANGES)
+    if r["kwh_dc"] is None and r["soc"] is None:
+        reasons.append("no_measurements")
+    if reasons:
+        return None, {"device_id": device_id, "stream": "vehicle_energy", "time": r["time"], "reasons": reasons,
+                      "payload": storable_payload(raw)}
+    return r, None
+
+
+# Seed 004's site telemetry: (our column, the pushed names it may come as, plausible range).
+SITE_POWER_FIELDS = (
+    ("solar_kw", ("solarPowerKw", "solar_kw"), (0.0, 10000.0)),
+    ("solar_kwh", ("solarEnergyKwh", "solar_kwh"), (0.0, 10000.0)),
+    ("inverter_efficiency", ("inverterEfficiency", "inverter1Efficiency", "inverter_efficiency"), (0.0, 100.0)),
+    ("inverter_temp", ("inverterTemperature", "inverter1Temperature", "inverter_temp"), (-20.0, 120.0)),
+    ("grid_kw", ("gridPowerKw", "grid_kw"), (-10000.0, 10000.0)),
+    ("grid_kwh", ("gridEnergyKwh", "grid_kwh"), (-10000.0, 10000.0)),
+    ("grid_voltage", ("gridVoltage", "grid_voltage"), (0.0, 1000.0)),
+    ("grid_frequency", ("gridFrequency", "grid_frequency"), (40.0, 70.0)),
+    ("load_kw", ("loadPowerKw", "load_kw"), (0.0, 10000.0)),
+    ("load_kwh", ("loadEnergyKwh", "load_kwh"), (0.0, 10000.0)),
+    ("storage_kw", ("batteryPowerKw", "storage_kw"), (-10000.0, 10000.0)),
+    ("storage_soc", ("batteryChargeLevel", "storage_soc"), (0.0, 100.0)),
+)
+
+
+def _first(raw: dict, names: tuple[str, ...]):
+    return next((raw[n] for n in names if n in raw), None)
+
+
+def parse_site_power(site_id: int, site_code: str, raw: dict, latest_allowed: datetime) -> tuple[dict | None, dict | None]:
+    r = {"time": timestamp(raw.get("timestamp", raw.get("time"))), "site_id": site_id}
+    for column, names, _ in SITE_POWER_FIELDS:
+        r[column] = number(_first(raw, names))
+    # Two inverters (seed 004) are one inverter power here: the chart shows the site, not each box.
+    inverters = [number(raw.get(k)) for k in ("inverter1PowerKw", "inverter2PowerKw", "inverterPowerKw", "inverter_kw")]
+    known = [v for v in inverters if v is not None]
+    r["inverter_kw"] = sum(known) if known else None
+    ranges = {column: bounds for column, _, bounds in SITE_POWER_FIELDS} | {"inverter_kw": (-10000.0, 10000.0)}
+    reasons = time_problems(r["time"], latest_allowed) + _range_problems(r, ranges)
+    if all(r[c] is None for c, _, _ in SITE_POWER_FIELDS) and r["inverter_kw"] is None:
+        reasons.append("no_measurements")
+    if reasons:
+        return None, {"device_id": site_code[:50], "stream": "site_power", "time": r["time"], "reasons": reasons,
+                      "payload": storable_payload(raw)}
+    return r, None

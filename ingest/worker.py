@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 import config
 from data import telemetry
 from data.db import Database, DatabaseUnavailable, InvalidQueryInput
-from ingest import daily, health, maintenance, notify
+from ingest import daily, efficiency, health, maintenance, notify
 from ingest.alert_rules import AlertEngine, Evaluation
 from ingest.intellicar import IntellicarClient, IntellicarError
 from ingest.readings import IST, parse_battery, parse_energy, parse_gps, parse_trip
@@ -179,6 +179,7 @@ class Worker:
         figures.max_lag_seconds = max(known) if known else None
         notify.deliver_due(self.db, self.settings)
         maintenance.run(self.db, self.settings)
+        efficiency.run(self.db, self.settings, now)
         if since is None:  # a backfill replays the past; the daily jobs follow the clock
             daily.run(self.db, self.settings, now)
         telemetry.record_run(self.db, {

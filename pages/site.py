@@ -1,12 +1,14 @@
-"""One site (/sites/<code>): its batteries by health, its equipment and the service due, the
-maintenance records and the site's history; for engineers and admins the site, equipment and
-maintenance forms.
+"""One site (/sites/<code>): its batteries by health, its site power (solar, grid, load and storage, where
+the site reports them), its equipment and the service due, the maintenance records and the site's
+history; for engineers and admins the site, equipment and maintenance forms.
 
 The site code comes from the URL and travels in a Store, so every callback gets it from the browser:
 each one looks the site up again within the user's scope (data.sites.one) before reading or writing.
 A site that does not exist and one that is not the user's get the same "not found".
 """
 from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
 
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html
@@ -20,10 +22,12 @@ from components.export import table_file
 from components.site_page import (EQUIPMENT_FIELDS, MAINTENANCE_FIELDS, NEW, battery_frame, battery_rows,
                                   create_due_list, create_equipment_table, create_history_table,
                                   create_maintenance_table, create_site_head, create_site_kpis, create_site_layout,
-                                  equipment_frame, equipment_options, maintenance_frame, status_options)
+                                  create_site_power_panel, equipment_frame, equipment_options, maintenance_frame,
+                                  status_options)
 from components.sites_page import SITE_FIELDS
-from data import device_admin, equipment, sites
+from data import device_admin, energy, equipment, sites
 from data.db import get_db
+from ingest.readings import IST
 from pages.sites import form_errors, site_form
 
 ROLES = ("admin", "engineer", "manager", "dealer")
@@ -33,6 +37,8 @@ SITE = State("site-code", "data")
 SAVED, KIT_SAVED, WORK_SAVED = "site-saved", "equipment-saved", "maintenance-saved"
 CHANGED = [Input(SAVED, "data"), Input(KIT_SAVED, "data"), Input(WORK_SAVED, "data")]
 REFRESH_MS = 60_000
+POWER_REFRESH_MS = 900_000   # site power arrives every 15 minutes; redrawing sooner only loses the user's zoom
+POWER_HOURS, POWER_DAYS = 48, 14
 STATUS_CHOICES = ("ok", "warning", "critical", "offline")
 
 
@@ -49,6 +55,7 @@ def layout(code: str | None = None, **_query):
         *[dcc.Store(id=store, data=0) for store in (SAVED, KIT_SAVED, WORK_SAVED)],
         dcc.Store(id="site-seen", data=site["updated_at"].isoformat()), dcc.Store(id="equipment-seen"),
         dcc.Interval(id="site-refresh", interval=REFRESH_MS),
+        dcc.Interval(id="site-power-refresh", interval=POWER_REFRESH_MS),
         html.Div(id="site-head", children=create_site_head(site)),
         *create_site_layout(site, editor, device_admin.dealer_options(db, scope) if editor else [],
                             settings.map_tile_url, settings.map_attribution),
@@ -89,6 +96,18 @@ def show_batteries(status, code, _tick):
     note = (html.P(f"The first {len(rows):,}, worst first; the export has the same rows.", className="table-note")
             if len(rows) >= 5000 else None)
     return battery_rows(rows), note
+
+
+@callback(Output("site-power", "children"), Input("site-code", "data"), Input("site-power-refresh", "n_intervals"))
+def show_site_power(code, _tick):
+    site, scope = _site(code)
+    if site is None:
+        return None
+    db, now = get_db(), datetime.now(timezone.utc)
+    first_day = datetime.combine(now.astimezone(IST).date() - timedelta(days=POWER_DAYS - 1), time(), IST)
+    power = energy.site_power(db, scope, site["id"], now - timedelta(hours=POWER_HOURS), now)
+    days = energy.site_power_days(db, scope, site["id"], first_day, now)
+    return create_site_power_panel(power, days, POWER_HOURS, POWER_DAYS)
 
 
 def _export_kind() -> str | None:

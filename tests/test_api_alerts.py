@@ -571,6 +571,9 @@ def test_config_put_errors_change_nothing(callers, app_db, rules_restored, body,
     assert app_db.scalar("SELECT count(*) FROM alert_rule_changes") == changes
 
 
+PATH_PARAMS = {"raw_id": "alert_id"}  # a route's variable → the name the document gives it
+
+
 # -- the OpenAPI document --------------------------------------------------------------------------------
 def _api_rules(app):
     return [r for r in app.server.url_map.iter_rules() if r.rule.startswith("/api/")]
@@ -597,7 +600,8 @@ def test_openapi_describes_every_route(dash_app, callers):
     doc = callers[("key", "viewer")].get(f"{API}/openapi.json").get_json()
     assert doc["servers"] == [{"url": API}]
     described = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
-    served = {(re.sub(r"<[^>]+>", "{alert_id}", r.rule.removeprefix(API)), m)
+    served = {(re.sub(r"<([^>]+)>", lambda p: "{" + PATH_PARAMS.get(p.group(1), p.group(1)) + "}",
+                      r.rule.removeprefix(API)), m)
               for r in _api_rules(dash_app) if r.endpoint != "api_not_found" for m in _methods(r)}
     assert served and served == described
     bearer = doc["components"]["securitySchemes"]["bearerAuth"]
@@ -624,6 +628,10 @@ def _route_cases(alert_id: int) -> dict[tuple[str, str], list[tuple[str, object]
     bodies = [{}, {"comment": "walk"}, {"comment": None}, {"user": "engineer"}, [], "x", {"comment": "\x00" * 5000},
               {"user": {"$ne": 1}}, {"comment": 2**70}]
 
+    # Push bodies: nothing here names a real device, meter or site: every row is refused (and kept as rejected).
+    push_bodies = [{}, [], "x", [1, None, "x"], {"device_id": "NOPE", "soc": 5}, {"meterId": {"$ne": 1}},
+                   {"vehicleId": "x" * 5000, "timestamp": 2**70}]
+
     def action(name):
         return ([(f"{API}/alerts/{alert_id}/{name}", b) for b in bodies]
                 + [(f"{API}/alerts/{i}/{name}", {}) for i in hostile_ids])
@@ -638,6 +646,11 @@ def _route_cases(alert_id: int) -> dict[tuple[str, str], list[tuple[str, object]
         (f"{API}/alerts/config", "PUT"): [(f"{API}/alerts/config", b) for b in
                                           ({}, {"high_temp": {"severity": 7}}, [], {"x" * 500: None})],
         (f"{API}/openapi.json", "GET"): [(f"{API}/openapi.json", None)],
+        **{(f"{API}/ingest/{stream}", "POST"): [(f"{API}/ingest/{stream}", b) for b in push_bodies]
+           for stream in ("can-data", "gps-data", "trips", "energy", "meter", "site-power")},
+        (f"{API}/telemetry", "POST"): [(f"{API}/telemetry", b) for b in push_bodies],
+        (f"{API}/analytics/performance/<vehicle_id>", "GET"): [
+            (f"{API}/analytics/performance/{v}", None) for v in ("UP32AA1000", "TK-51100-0000", "x" * 300, "%00")],
         # the JSON 404 for unknown API paths (Dash would otherwise answer its page shell)
         ("/api/", "GET"): [("/api/", None)],
         ("/api/<path:rest>", "GET"): [(f"{API}/nope", None), ("/api/v2/alerts", None), (f"{API}/alerts/1/x", None)],

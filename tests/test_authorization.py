@@ -57,7 +57,7 @@ def _cases(ids) -> dict[str, list[dict]]:
     pages = ["/", "/wall", f"/battery/{own['device_id']}", f"/battery/{other['device_id']}", "/battery/",
              f"/battery/{own['vehicle_number']}", f"/battery/{other['vehicle_number']}",
              "/battery/%00%ff", "/nope", "/scenarios", "/alerts", "/health", "/warranty", "/users", "/profile",
-             "/audit", "/devices", "/system", "/sites",
+             "/audit", "/devices", "/system", "/sites", "/trips", "/energy",
              f"/sites/{OWN_SITE}", f"/sites/{OTHER_SITE}", "/sites/nope", "/sites/%00", f"/sites/{OTHER_SITE.lower()}", f"/data-health?device={own['device_id']}",
              f"/data-health?device={other['device_id']}", "/data-health?device=%00"]
     return {
@@ -95,6 +95,9 @@ def _cases(ids) -> dict[str, list[dict]]:
         **_admin_cases(other),
         **_device_cases(own, other),
         **_site_cases(),
+        **_trips_cases(own, other),
+        **_energy_cases(own, other),
+        **_site_power_cases(),
         "..data-health-totals.children...data-health-devices.children...data-health-reasons-box.children..": [
             {}, {"data-health-dealer.value": "DEL01"}, {"data-health-problem.value": "stuck_soh"},
             {"data-health-dealer.value": ["x"], "data-health-problem.value": "1 OR 1=1"}],
@@ -313,6 +316,91 @@ def _site_cases() -> dict[str, list[dict]]:
                          "maintenance-done_on.value": "2999-01-01", "maintenance-work.value": "walk",
                          "maintenance-done_by.value": "walker"}
                         for c in (OWN_SITE, OTHER_SITE, None) for e in (OTHER_KIT, None, 5)],
+    }
+
+
+def _site_power_cases() -> dict[str, list[dict]]:
+    """A site's power panel: its own hub, another dealer's, a site with no site power, none, junk."""
+    return {"site-power.children": [{"site-code.data": c, "site-power-refresh.n_intervals": n}
+                                    for c in (OWN_SITE, OTHER_SITE, "LKO01-DEPOT", "NOPE", None, 5, "%", "x" * 500)
+                                    for n in (None, 1)]}
+
+
+ENERGY_SESSIONS_KEY = _keys("energy-sessions-grid.rowData", "energy-sessions-count.children",
+                            "energy-sessions-message.children", "energy-sessions-box.className",
+                            "energy-sessions-empty.children")
+
+
+def _energy_cases(own: dict, other: dict) -> dict[str, list[dict]]:
+    """The energy page. Periods and groupings, ordinary and hostile (a dealer asking for the dealer
+    ranking); the sessions' filters, including a dealer choosing another dealer's site or typing another
+    dealer's vehicle, which must still get only its own sessions (here: none and a message)."""
+    periods = [{"energy-period.value": p} for p in ("7d", "30d", "90d", None, ["7d"], 5, "1 OR 1=1")]
+    groups = ("site", "charger", "vehicle", "dealer", None, ["site"], "d.device_id")
+    filters = [{}, {"energy-site.value": OTHER_SITE}, {"energy-site.value": "DEL01-DEPOT"},
+               {"energy-site.value": OTHER_SITE.lower()}, {"energy-site.value": OWN_SITE},
+               {"energy-site.value": OTHER_SITE, "energy-flag.value": "high"},
+               {"energy-site.value": ["LKO01-HUB", OTHER_SITE]}, {"energy-site.value": 5},
+               {"energy-site.value": "' OR 1=1 --"}, {"energy-flag.value": "low"}, {"energy-flag.value": "high"},
+               {"energy-flag.value": "flagged"}, {"energy-flag.value": "unmetered"}, {"energy-flag.value": "x"},
+               {"energy-flag.value": ["low"]}, {"energy-vehicle.value": own["vehicle_number"]},
+               {"energy-vehicle.value": other["vehicle_number"]}, {"energy-vehicle.value": other["device_id"]},
+               {"energy-vehicle.value": other["battery_serial"]}, {"energy-vehicle.value": "%"},
+               {"energy-vehicle.value": "x" * 500}, {"energy-vehicle.value": 7},
+               {"energy-dates.start_date": "2026-11-20", "energy-dates.end_date": "2026-11-01"},
+               {"energy-dates.start_date": "not a day", "energy-dates.end_date": 5},
+               {"energy-dates.start_date": None, "energy-dates.end_date": None},
+               {"energy-site.value": OTHER_SITE, "energy-vehicle.value": other["device_id"],
+                "energy-flag.value": "flagged", "energy-dates.start_date": "2000-01-01",
+                "energy-dates.end_date": "2100-12-31"}]
+    return {
+        "energy-kpis.children": [dict(p, **{"energy-refresh.n_intervals": 1}) for p in periods],
+        "..energy-trend.children...energy-trend-note.children..": [
+            {"energy-period.value": p, "energy-trend-group.value": g} for p in ("7d", "90d") for g in groups]
+        + periods[3:],
+        "energy-ranking.children": [{"energy-period.value": p, "energy-rank-group.value": g}
+                                    for p in ("7d", "90d") for g in groups] + periods[3:],
+        "energy-unattributed.children": periods,
+        "..energy-dates.start_date...energy-dates.end_date..": periods,
+        ENERGY_SESSIONS_KEY: filters,
+        "energy-ranking-download.data": [{"energy-period.value": p, "energy-rank-group.value": g,
+                                          f"energy-ranking-export-{k}.n_clicks": 1}
+                                         for p, g in (("7d", "vehicle"), ("30d", "dealer"), (5, ["x"]))
+                                         for k in ("csv", "xlsx")],
+        "energy-unattributed-download.data": [{"energy-period.value": p, f"energy-unattributed-export-{k}.n_clicks": 1}
+                                              for p in ("7d", None) for k in ("csv", "xlsx")],
+        "energy-sessions-download.data": [dict(f, **{f"energy-sessions-export-{k}.n_clicks": 1})
+                                          for f in filters[:8] + filters[15:19] for k in ("csv", "xlsx")],
+    }
+
+
+def _trips_cases(own: dict, other: dict) -> dict[str, list[dict]]:
+    """The trips page. The period and every history filter, ordinary and hostile: a dealer naming another
+    dealer, or typing another dealer's device, vehicle or serial, must still get only its own trips."""
+    periods = [{"trips-period.value": p} for p in ("7d", "30d", "90d", "1y", None, ["7d"], 5)]
+    filters = [{}, {"trips-dealer.value": "DEL01"}, {"trips-dealer.value": "LKO01"},
+               {"trips-dealer.value": "' OR 1=1 --"}, {"trips-dealer.value": ["DEL01"]},
+               {"trips-text.value": own["vehicle_number"]}, {"trips-text.value": other["vehicle_number"]},
+               {"trips-text.value": other["device_id"]}, {"trips-text.value": other["battery_serial"]},
+               {"trips-text.value": "%"}, {"trips-text.value": "x" * 500}, {"trips-text.value": 7},
+               {"trips-dates.start_date": "2026-11-20", "trips-dates.end_date": "2026-11-01"},
+               {"trips-dates.start_date": "not a day", "trips-dates.end_date": 5},
+               {"trips-dealer.value": "DEL01", "trips-text.value": other["device_id"],
+                "trips-dates.start_date": "2000-01-01", "trips-dates.end_date": "2100-12-31"}]
+    requests = ({"startRow": 0, "endRow": 100}, {"startRow": 0, "endRow": 100,
+                                                 "sortModel": [{"colId": "km_per_kwh", "sort": "asc"}]},
+                {"startRow": "x", "sortModel": [{"colId": "1; DROP TABLE devices", "sort": "asc"}]})
+    return {
+        "trips-kpis.children": [{"trips-refresh.n_intervals": n} for n in (None, 1, "x")],
+        "..trips-top-km.children...trips-top-kwh.children..": periods,
+        "..trips-eff-note.children...trips-eff-best.children...trips-eff-worst.children...trips-eff-dealers.children..":
+            periods,
+        "..trips-charge-hours.figure...trips-dod-hours.figure..": periods,
+        "..trips-history-count.children...trips-history-message.children...trips-history-box.className"
+        "...trips-history-empty.children..": filters,
+        "trips-grid.getRowsResponse": [dict(f, **{"trips-grid.getRowsRequest": r}) for f in filters for r in requests],
+        "trips-history-download.data": [dict(f, **{f"trips-history-export-{k}.n_clicks": 1}) for f in filters
+                                        for k in ("csv", "xlsx")],
     }
 
 

@@ -90,7 +90,7 @@ def test_admin_changes_a_threshold_and_sees_it_in_the_history(session, app_db, r
     # The rules without a threshold have only their duration.
     assert not duo.find_elements("#rule-no_communication-threshold")
     assert duo.find_elements("#rule-no_communication-duration_minutes")
-    assert len(duo.find_elements(".rule-card")) == 11
+    assert len(duo.find_elements(".rule-card")) == 13  # seed 000 section 6, feed silence, two efficiency rules
     save_section(duo, "#alert-rules", "alert-ops-rules-1600.png")
     save_full_page(duo, "alert-ops-alerts-admin-1600.png", DESKTOP)
     assert own_console_errors(duo) == []

@@ -10,10 +10,11 @@ from data import migrate
 
 TABLES = {"dealers", "users", "batteries", "devices", "device_state", "alert_rules", "alerts", "alert_events",
           "ingest_cursors", "ingest_runs", "notification_outbox", "login_failures", "app_meta", "alert_marks",
-          "alert_rule_changes", "api_keys", "user_sessions"}
+          "alert_rule_changes", "api_keys", "user_sessions", "sites", "equipment", "meter_assignments",
+          "import_progress"}
 TELEMETRY = {"battery_readings", "gps_readings", "trips", "energy_consumption", "rejected_readings",
-             "fleet_distance_daily"}
-ROLLUPS = {"battery_hourly", "battery_daily"}
+             "fleet_distance_daily", "meter_readings", "vehicle_energy", "site_power", "charge_sessions"}
+ROLLUPS = {"battery_hourly", "battery_daily", "site_power_hourly", "site_power_daily"}
 
 
 def relations(db, schema):
@@ -25,8 +26,8 @@ def relations(db, schema):
 def test_every_relation_exists(any_db):
     assert TABLES <= relations(any_db, "public")
     assert TELEMETRY | ROLLUPS <= relations(any_db, "telemetry")
-    # The ten rules of seed 000 section 6, and the fleet-wide feed silence.
-    assert any_db.scalar("SELECT count(*) FROM alert_rules") == 11
+    # The ten rules of seed 000 section 6, the fleet-wide feed silence and the two charging-efficiency rules.
+    assert any_db.scalar("SELECT count(*) FROM alert_rules") == 13
 
 
 def test_readings_unique_on_device_and_time(any_db):
@@ -46,20 +47,23 @@ def test_timescale_mode_objects(timescale_db):
     db = timescale_db
     hypertables = {r["hypertable_name"]: r for r in db.query(
         "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables")}
-    assert set(hypertables) == {"battery_readings", "gps_readings"}
-    assert all(h["compression_enabled"] for h in hypertables.values())
+    assert set(hypertables) == {"battery_readings", "gps_readings", "meter_readings", "vehicle_energy", "site_power"}
+    assert hypertables["battery_readings"]["compression_enabled"] and hypertables["gps_readings"]["compression_enabled"]
     chunk = db.scalar("""SELECT time_interval FROM timescaledb_information.dimensions
                          WHERE hypertable_name = 'battery_readings'""")
     assert chunk.days == 1
     caggs = {r["view_name"]: r["materialized_only"] for r in db.query(
         "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates")}
-    assert caggs == {"battery_hourly": False, "battery_daily": False}  # real-time aggregation on
+    assert caggs == {"battery_hourly": False, "battery_daily": False,  # real-time aggregation on
+                     "site_power_hourly": False, "site_power_daily": False}
     jobs = {(r["proc_name"], r["hypertable_name"]) for r in db.query(
         "SELECT proc_name, hypertable_name FROM timescaledb_information.jobs WHERE job_id >= 1000")}
     assert {("policy_compression", "battery_readings"), ("policy_compression", "gps_readings"),
             ("policy_retention", "battery_readings"), ("policy_retention", "gps_readings"),
             ("policy_refresh_continuous_aggregate", "battery_hourly"),
-            ("policy_refresh_continuous_aggregate", "battery_daily")} <= jobs
+            ("policy_refresh_continuous_aggregate", "battery_daily"),
+            ("policy_refresh_continuous_aggregate", "site_power_hourly"),
+            ("policy_refresh_continuous_aggregate", "site_power_daily")} <= jobs
     retention = db.scalar("""SELECT config->>'drop_after' FROM timescaledb_information.jobs
                              WHERE proc_name = 'policy_retention' AND hypertable_name = 'battery_readings'""")
     assert retention == "180 days"

@@ -45,8 +45,11 @@ class SimulatedFleet:
             yield simulate_day(vehicle, day, mine, self.faults)
             day = day + timedelta(days=1)
 
-    def _steps(self, vehicle: DemoVehicle, start: datetime, end: datetime, every: int = 1):
-        """(day, index, time) for every ``every``-th reported 30 s step in [start, end], in order."""
+    def _steps(self, vehicle: DemoVehicle, start: datetime, end: datetime, every: int = 1,
+               charging_every: int | None = None):
+        """(day, index, time) for every ``every``-th reported 30 s step in [start, end], in order;
+        while the pack charges, every ``charging_every``-th (a thinned history that keeps charges
+        fine enough for the charge-session detector to see them begin and end)."""
         end = min(end, datetime.now(timezone.utc))
         for sim in self._days(vehicle, day_of(start)):
             if sim.start > end:
@@ -54,7 +57,12 @@ class SimulatedFleet:
             # Steps inside [start, end] only: round the start up and the end down, fractions included.
             lo = max(0, math.ceil((start - sim.start).total_seconds() / STEP_SECONDS))
             hi = min(STEPS_PER_DAY - 1, math.floor((end - sim.start).total_seconds() / STEP_SECONDS))
-            for i in range(lo + (-lo) % every, hi + 1, every):
+            if charging_every and charging_every < every:
+                wanted = (i for i in range(lo + (-lo) % charging_every, hi + 1, charging_every)
+                          if i % every == 0 or sim.current[i] > 0 or sim.current[i - 1 if i else 0] > 0)
+            else:
+                wanted = range(lo + (-lo) % every, hi + 1, every)
+            for i in wanted:
                 if not sim.silent[i]:
                     yield sim, i, sim.start + timedelta(seconds=i * STEP_SECONDS)
 
@@ -93,8 +101,10 @@ class SimulatedFleet:
         return rate > 0 and (_seed(vehicle, _ms(t), name) % 100000) < rate * 100000
 
     # -- endpoints ----------------------------------------------------------------------------
-    def battery_history(self, vehicle_no: str, start: datetime, end: datetime, every: int = 1) -> list[dict]:
-        """Readings as getbatterydata answers them; ``every`` > 1 thins them (history seeding)."""
+    def battery_history(self, vehicle_no: str, start: datetime, end: datetime, every: int = 1,
+                        charging_every: int | None = None) -> list[dict]:
+        """Readings as getbatterydata answers them; ``every`` > 1 thins them (history seeding),
+        ``charging_every`` thins charging less."""
         vehicle = self.vehicles[vehicle_no]
         f = self.faults
         null_temp = vehicle_trait(vehicle_no, f.null_temperature_share, "null_temp")
@@ -102,7 +112,7 @@ class SimulatedFleet:
         absent = not stuck and vehicle_trait(vehicle_no, f.soh_absent_share, "absent_soh")
         unsigned = vehicle_trait(vehicle_no, f.unsigned_current_share, "unsigned")
         rows = []
-        for sim, i, t in self._steps(vehicle, start, end, every):
+        for sim, i, t in self._steps(vehicle, start, end, every, charging_every):
             current = abs(sim.current[i]) if unsigned else sim.current[i]
             row = {
                 "soc": self._num(vehicle_no, sim.soc[i]),
