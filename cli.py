@@ -17,7 +17,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 import config
-from data import apikeys, contacts, device_import, imports, site_import, users
+from data import apikeys, contacts, device_import, energy, imports, site_import, users
 from data.db import Database
 from data.scope import Scope
 from ingest import history_import
@@ -87,6 +87,7 @@ def register(server: Flask, db: Database) -> None:
     server.cli.add_command(_rul_group(db))
     server.cli.add_command(_reports_group(db))
     server.cli.add_command(_telemetry_group(db))
+    server.cli.add_command(_meters_group(db))
 
 
 def _apikeys_group(db: Database) -> AppGroup:
@@ -228,6 +229,56 @@ def _telemetry_group(db: Database) -> AppGroup:
                            "(kept with their reasons: /data-health)")
         if failed:
             raise SystemExit(1)
+
+    return group
+
+
+def _when(value: str, option: str):
+    """A time from the command line: ISO 8601, a date alone is IST midnight, no zone is IST."""
+    from datetime import datetime, timedelta, timezone
+
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date or an ISO 8601 time", param_hint=option) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone(timedelta(hours=5, minutes=30)))
+
+
+def _meters_group(db: Database) -> AppGroup:
+    group = AppGroup("meters", help="Which vehicle charges on which energy meter, and when (the AC side of efficiency).")
+
+    def run(action):
+        try:
+            return action()
+        except energy.AssignmentError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    @group.command("assign")
+    @click.argument("meter")
+    @click.argument("vehicle")
+    @click.option("--from", "since", required=True, help="From (ISO date or time; no zone: IST).")
+    @click.option("--to", "until", help="Until (open-ended if left out).")
+    def assign(meter, vehicle, since, until):
+        new_id = run(lambda: energy.assign(db, _cli_scope(), meter, vehicle, _when(since, "--from"),
+                                           _when(until, "--to") if until else None))
+        click.echo(f"assignment {new_id}: {vehicle} charges on {meter}")
+
+    @group.command("end")
+    @click.argument("assignment_id", type=int)
+    @click.option("--at", "at", required=True, help="When it ended (ISO date or time; no zone: IST).")
+    def end(assignment_id, at):
+        run(lambda: energy.end_assignment(db, _cli_scope(), assignment_id, _when(at, "--at")))
+        click.echo(f"assignment {assignment_id} ended")
+
+    @group.command("list")
+    @click.option("--meter", help="Only this meter (serial).")
+    @click.option("--vehicle", help="Only this vehicle (number or device id).")
+    def list_assignments(meter, vehicle):
+        click.echo(f"{'id':>6} {'meter':<30} {'site':<14} {'vehicle':<14} {'from':<16} until")
+        for a in energy.assignments(db, meter, vehicle):
+            until = f"{a['valid_to']:%Y-%m-%d %H:%M}" if a["valid_to"] else "-"
+            click.echo(f"{a['id']:>6} {a['meter']:<30} {a['site']:<14} {(a['vehicle_number'] or a['device_id']):<14} "
+                       f"{a['valid_from']:%Y-%m-%d %H:%M} {until}")
 
     return group
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from data import audit
 from data.db import Database, text
 from data.scope import Scope
 
@@ -177,15 +178,64 @@ def let_go(db: Database, before: datetime) -> int:
 
 
 # -- meters and their vehicles --------------------------------------------------------------------
-def assign(db: Database, meter_serial: str, device_id: str, valid_from: datetime, valid_to: datetime | None = None,
-           by: str | None = None) -> int:
-    """Record that ``device_id`` charges on the meter from ``valid_from`` (to ``valid_to``)."""
-    meter = db.scalar("SELECT id FROM equipment WHERE serial = :s AND kind = 'energy_meter'", s=meter_serial)
+class AssignmentError(ValueError):
+    """A meter assignment that cannot be made; the message says why in one sentence."""
+
+
+def assign(db: Database, scope: Scope, meter_serial: str, vehicle: str, valid_from: datetime,
+           valid_to: datetime | None = None) -> int:
+    """Record that ``vehicle`` (device id or vehicle number) charges on the meter from ``valid_from``
+    (to ``valid_to``, open-ended if None); refused when it overlaps the same pair's existing span."""
+    meter = db.one("SELECT id, serial FROM equipment WHERE serial = :s AND kind = 'energy_meter'", s=meter_serial)
     if meter is None:
-        raise ValueError(f"no energy meter with serial {meter_serial!r}")
-    return db.returning(
-        """INSERT INTO meter_assignments (meter_id, device_id, valid_from, valid_to, created_by)
-           VALUES (:m, :d, :f, :t, :by) RETURNING id""", m=meter, d=device_id, f=valid_from, t=valid_to, by=by)
+        raise AssignmentError(f"no energy meter with serial {meter_serial!r}")
+    device = db.one("""SELECT device_id FROM devices WHERE device_id = :v OR vehicle_number = :v
+                       ORDER BY (device_id = :v) DESC LIMIT 1""", v=vehicle)
+    if device is None:
+        raise AssignmentError(f"no battery with device id or vehicle number {vehicle!r}")
+    if valid_to is not None and valid_to <= valid_from:
+        raise AssignmentError("the end must be after the start")
+    clash = db.one("""SELECT id, valid_from, valid_to FROM meter_assignments
+                      WHERE meter_id = :m AND device_id = :d AND valid_from < coalesce(CAST(:t AS timestamptz), 'infinity')
+                        AND coalesce(valid_to, 'infinity') > :f LIMIT 1""",
+                   m=meter["id"], d=device["device_id"], f=valid_from, t=valid_to)
+    if clash is not None:
+        raise AssignmentError(f"{device['device_id']} is already assigned to {meter_serial} from "
+                              f"{clash['valid_from']:%Y-%m-%d %H:%M} (assignment {clash['id']})")
+    with db.transaction() as conn:
+        new_id = conn.execute(text(
+            """INSERT INTO meter_assignments (meter_id, device_id, valid_from, valid_to, created_by)
+               VALUES (:m, :d, :f, :t, :by) RETURNING id"""),
+            {"m": meter["id"], "d": device["device_id"], "f": valid_from, "t": valid_to,
+             "by": scope.actor or scope.role}).scalar()
+        audit.record(conn, scope, "meter.assign", "equipment", meter_serial, None,
+                     {"assignment": new_id, "device_id": device["device_id"], "from": valid_from, "to": valid_to})
+    return new_id
+
+
+def end_assignment(db: Database, scope: Scope, assignment_id: int, at: datetime) -> None:
+    row = db.one("""SELECT a.id, a.valid_from, a.valid_to, a.device_id, m.serial FROM meter_assignments a
+                    JOIN equipment m ON m.id = a.meter_id WHERE a.id = :id""", id=assignment_id)
+    if row is None:
+        raise AssignmentError(f"no meter assignment {assignment_id}")
+    if at <= row["valid_from"]:
+        raise AssignmentError(f"assignment {assignment_id} starts {row['valid_from']:%Y-%m-%d %H:%M}: end it after that")
+    with db.transaction() as conn:
+        conn.execute(text("UPDATE meter_assignments SET valid_to = :t WHERE id = :id"), {"t": at, "id": assignment_id})
+        audit.record(conn, scope, "meter.unassign", "equipment", row["serial"], {"valid_to": row["valid_to"]},
+                     {"assignment": assignment_id, "device_id": row["device_id"], "valid_to": at})
+
+
+def assignments(db: Database, meter_serial: str | None = None, vehicle: str | None = None) -> list[dict]:
+    return db.query(
+        """SELECT a.id, m.serial AS meter, ch.serial AS charger, st.code AS site, a.device_id, d.vehicle_number,
+                  a.valid_from, a.valid_to
+           FROM meter_assignments a JOIN equipment m ON m.id = a.meter_id
+           LEFT JOIN equipment ch ON ch.id = m.measures_id JOIN sites st ON st.id = m.site_id
+           JOIN devices d ON d.device_id = a.device_id
+           WHERE (CAST(:meter AS text) IS NULL OR m.serial = :meter)
+             AND (CAST(:vehicle AS text) IS NULL OR a.device_id = :vehicle OR d.vehicle_number = :vehicle)
+           ORDER BY m.serial, a.valid_from, a.id""", meter=meter_serial, vehicle=vehicle)
 
 
 # -- what the pages and the API read --------------------------------------------------------------

@@ -144,7 +144,7 @@ def _setup_site(db):
         db.execute("INSERT INTO devices (device_id, vehicle_number, dealer_id) VALUES (:d, :d, :dl)",
                    d=f"DEV-{n}", dl=dealer)
     for n in ("A", "B"):
-        energy.assign(db, "M-1", f"DEV-{n}", T0 - timedelta(days=30))
+        energy.assign(db, Scope(role="engineer", actor="test"), "M-1", f"DEV-{n}", T0 - timedelta(days=30))
     return site, charger
 
 
