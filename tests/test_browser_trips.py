@@ -111,8 +111,12 @@ def test_a_manager_reads_the_trip_figures_and_filters_the_history_on_the_server(
     # Another period: the rankings and both charts are read again for it.
     duo.find_element("#trips-period input[value='7d']").click()
     duo.wait_for_contains_text("#trips-eff-note", "over the last 7 days", timeout=15)
-    duo.wait_for_contains_text("#trips-charge-hours .gtitle-subtitle", "last 7 days", timeout=15)
-    duo.wait_for_contains_text("#trips-dod-hours .gtitle-subtitle", "last 7 days", timeout=15)
+    # Read from the figure itself: the SVG subtitle is redrawn (and briefly empty) on every update.
+    for chart in ("#trips-charge-hours", "#trips-dod-hours"):
+        _wait(f"{chart} for 7 days", lambda chart=chart: "last 7 days" in (js(
+            duo, "const p = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+                 "return p && p.layout && p.layout.title && p.layout.title.subtitle ? p.layout.title.subtitle.text : '';",
+            chart) or ""))
 
     # A vehicle typed with spaces: the server filters, the count and the rows follow.
     vehicle = app_db.one("""SELECT d.device_id, d.vehicle_number FROM devices d JOIN telemetry.trips t USING (device_id)
