@@ -248,6 +248,14 @@ def worst_keys(ranking: pd.DataFrame, fleet_efficiency: float | None, n: int = M
     return plain_keys(rated.sort_values(["gap", "sessions"], ascending=[False, False]).head(n)["key"])
 
 
+def overall_efficiency(ranking: pd.DataFrame) -> float | None:
+    """The whole scope's DC / AC from its groups' sums (every metered session is in exactly one group)."""
+    if ranking is None or ranking.empty:
+        return None
+    ac = float(ranking["ac_kwh"].fillna(0).astype(float).sum())
+    return float(ranking["dc_kwh"].fillna(0).astype(float).sum()) / ac if ac else None
+
+
 def plain_keys(keys: pd.Series) -> list:
     """Keys as the database driver takes them: Python ints (a float column when a group had no key) or text."""
     return [int(k) if isinstance(k, float) and k.is_integer() else k for k in keys.tolist()]

@@ -31,8 +31,6 @@ from data.scope import Scope
 SITE_RADIUS_KM = 0.3
 SETTLE = timedelta(minutes=30)  # meter readings arrive late: a session is judged this long after it ended
 MIN_JUDGED_KWH = 0.5  # a top-up this small is all boundary error
-DEFAULT_TARIFF = 8.0  # INR per kWh; the TARIFF_INR_PER_KWH setting overrides it
-FLAGS = {"low": "Below threshold (charger fault or leakage)", "high": "Above 100 % (meter or mapping error)"}
 
 _RECONCILE = """
 WITH s AS (
@@ -273,7 +271,7 @@ def _where(scope: Scope, site_id: int | None, flag: str | None, device: str | No
 
 
 def efficiency_by(db: Database, scope: Scope, group: str, start: datetime, end: datetime,
-                  tariff: float = DEFAULT_TARIFF) -> pd.DataFrame:
+                  tariff: float) -> pd.DataFrame:
     """Per site, charger, vehicle or dealer: sessions, AC and DC kWh, efficiency, flagged sessions and
     the loss in kWh and money. Only metered sessions count toward efficiency."""
     key, name = GROUPS[group]
@@ -307,7 +305,7 @@ def daily_efficiency(db: Database, scope: Scope, group: str, start: datetime, en
         start=start, end=end, keys=list(keys or []), **params)
 
 
-def totals(db: Database, scope: Scope, start: datetime, end: datetime, tariff: float = DEFAULT_TARIFF) -> dict:
+def totals(db: Database, scope: Scope, start: datetime, end: datetime, tariff: float) -> dict:
     where, params = _where(scope, None, None, None)
     row = db.one(
         f"""SELECT count(*) AS sessions, count(cs.ac_kwh) AS metered, sum(cs.ac_kwh) AS ac_kwh,
@@ -320,9 +318,6 @@ def totals(db: Database, scope: Scope, start: datetime, end: datetime, tariff: f
                 loss_inr=max(ac - dc, 0.0) * tariff)
 
 
-SESSION_SORT = "cs.start_time DESC"
-
-
 def sessions(db: Database, scope: Scope, start: datetime, end: datetime, *, site_id: int | None = None,
              flag: str | None = None, device: str | None = None, limit: int = 500) -> pd.DataFrame:
     """Charge sessions with where they happened and their efficiency: the charging view and its file."""
@@ -333,7 +328,7 @@ def sessions(db: Database, scope: Scope, start: datetime, end: datetime, *, site
                    cs.soc_start, cs.soc_end, cs.energy_kwh AS dc_kwh, cs.ac_kwh, cs.efficiency,
                    cs.efficiency_flag, cs.mean_temperature, cs.peak_temperature
             {_SCOPED_SESSIONS.format(scope=where)}
-            ORDER BY {SESSION_SORT} LIMIT :limit""", start=start, end=end, limit=limit, **params)
+            ORDER BY cs.start_time DESC LIMIT :limit""", start=start, end=end, limit=limit, **params)
 
 
 def unattributed(db: Database, scope: Scope, start: datetime, end: datetime) -> pd.DataFrame:

@@ -92,11 +92,16 @@ def refresh_touched(conn: Connection, readings: Iterable[tuple[str, datetime]]) 
         conn.execute(text(refresh.format(touched=_touched(source, bucket))), params)
 
 
-def refresh_from_stage(cur, stage: str) -> None:
-    """The same, for the rows of a staging table, on a DB-API cursor inside the writer's transaction."""
+def _timescaledb(cur) -> bool:
+    """Whether TimescaleDB keeps the rollups (continuous aggregates), asked on a DB-API cursor."""
     cur.execute("SELECT value FROM app_meta WHERE key = 'storage_mode'")
     row = cur.fetchone()
-    if row and row[0] == storage.TIMESCALEDB:
+    return bool(row and row[0] == storage.TIMESCALEDB)
+
+
+def refresh_from_stage(cur, stage: str) -> None:
+    """The same, for the rows of a staging table, on a DB-API cursor inside the writer's transaction."""
+    if _timescaledb(cur):
         return
     for bucket, refresh in _REFRESHES:
         cur.execute(refresh.format(touched=_touched(stage, bucket)))
@@ -125,9 +130,7 @@ _SITE_POWER_ROLLUPS = (("site_power_hourly", _HOUR_BUCKET, "1 hour"), ("site_pow
 
 def refresh_site_power_from_stage(cur, stage: str) -> None:
     """Site power's hourly and daily buckets that a staged batch touched (plain PostgreSQL only)."""
-    cur.execute("SELECT value FROM app_meta WHERE key = 'storage_mode'")
-    row = cur.fetchone()
-    if row and row[0] == storage.TIMESCALEDB:
+    if _timescaledb(cur):
         return
     for table, bucket, width in _SITE_POWER_ROLLUPS:
         cur.execute(_SITE_POWER_REFRESH.format(bucket=bucket, source=stage, table=table, width=width))

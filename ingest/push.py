@@ -58,12 +58,6 @@ class PushResult:
     duplicates: int = 0
     rejected: list[dict] = field(default_factory=list)
 
-    def add(self, other: "PushResult", offset: int = 0) -> None:
-        self.received += other.received
-        self.stored += other.stored
-        self.duplicates += other.duplicates
-        self.rejected += [dict(r, index=r["index"] + offset) for r in other.rejected]
-
     def body(self, stream: str) -> dict:
         return {"stream": stream, "received": self.received, "stored": self.stored, "duplicates": self.duplicates,
                 "rejected": len(self.rejected), "errors": self.rejected}

@@ -74,10 +74,9 @@ def update_trend(period, group, _n):
     by_site = energy.daily_efficiency(db, scope, "site", w.start, w.end)
     if by_site.empty:
         return page.create_trend(None, w.days), ""
-    ranking = energy.efficiency_by(db, scope, group, w.start, w.end)
+    ranking = energy.efficiency_by(db, scope, group, w.start, w.end, config.get().tariff_inr_per_kwh)
     ranked = ranking[ranking["key"].notna() & ranking["efficiency"].notna()]
-    totals = energy.totals(db, scope, w.start, w.end)
-    keys = page.worst_keys(ranking, totals["efficiency"])
+    keys = page.worst_keys(ranking, page.overall_efficiency(ranking))
     if group == "site" and len(keys) == len(ranked):
         daily = by_site
     elif keys:

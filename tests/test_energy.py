@@ -41,7 +41,7 @@ def test_the_faulty_charger_and_the_mismapped_meter_are_flagged_and_no_healthy_c
     mismapped = [d for d, p in plan.items() if p.charger != p.mapped]
     assert high and {r["meter"] for r in high} == {spare} and {r["device_id"] for r in high} == set(mismapped)
 
-    by_charger = energy.efficiency_by(app_db, FLEET, "charger", start, end)
+    by_charger = energy.efficiency_by(app_db, FLEET, "charger", start, end, tariff=8.0)
     metered = by_charger[by_charger["metered"] > 0]
     healthy = metered[~metered["name"].isin([demo.faulty_charger(), spare_charger])]
     assert len(healthy) >= 10
@@ -83,7 +83,7 @@ def test_totals_and_dealer_scope(app_db):
     # A dealer asking for another dealer's site gets nothing of it.
     delhi_site = app_db.scalar("SELECT id FROM sites WHERE code = 'DEL01-HUB'")
     assert energy.sessions(app_db, dealer, start, end, site_id=delhi_site).empty
-    assert set(energy.efficiency_by(app_db, dealer, "site", start, end)["name"]) <= {
+    assert set(energy.efficiency_by(app_db, dealer, "site", start, end, tariff=8.0)["name"]) <= {
         s.name for s in demo.SITES if s.dealer_code == "LKO01"} | {"No site"}
 
 
